@@ -1,0 +1,45 @@
+# The project's interface: `make demo` and `make test` set everything up from a fresh clone.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+# Prefect runs fully offline here; its telemetry write also caused SQLite "database is locked".
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
+export PREFECT_HOME ?= $(CURDIR)/.prefect
+
+.PHONY: install demo test test-all lint typecheck format lock clean
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@
+
+demo: install
+	$(BIN)/influencers demo
+
+test: install lint
+	$(BIN)/python -m pytest -m "not slow"
+
+test-all: install lint
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Re-pin every dependency to what is installed now (after a deliberate upgrade).
+lock: install
+	$(BIN)/python -m pip freeze --exclude-editable --exclude influencer-pipeline > constraints.txt
+
+clean:
+	rm -rf $(VENV) data .prefect

@@ -1,0 +1,1 @@
+"""Prefect flows and tasks, settings and the command line: the only place settings are read."""

@@ -1,0 +1,209 @@
+"""The ``influencers`` command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+app = typer.Typer(
+    help="Influencer analytics: nightly extraction, the DuckDB warehouse and the simulated "
+    "platforms.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+
+DateOption = Annotated[
+    dt.datetime | None,
+    typer.Option("--date", formats=["%Y-%m-%d"], help="UTC date to load (default: yesterday)."),
+]
+
+
+def _quiet_prefect() -> None:
+    """Keep Prefect's per-task INFO lines off a person's terminal (they stay in the UI/API)."""
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+@app.command()
+def nightly(
+    date: DateOption = None,
+    mode: Annotated[
+        str, typer.Option(help="auto: replay the date if it landed, else extract; extract; replay")
+    ] = "auto",
+) -> None:
+    """Run the nightly flow for one date."""
+    from flows.nightly import ExtractMode, nightly as nightly_flow
+
+    summary = nightly_flow(date=date.date() if date else None, mode=ExtractMode(mode))
+    _print_run(summary)
+
+
+@app.command()
+def demo(
+    days: Annotated[int, typer.Option(min=1, help="How many days of history to load.")] = 14,
+    end: DateOption = None,
+) -> None:
+    """Load the last DAYS days from the simulated platforms and print what landed where."""
+    _quiet_prefect()
+    from flows.nightly import nightly as nightly_flow
+    from flows.settings import load_settings
+
+    settings = load_settings()
+    last = end.date() if end else dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    dates = [last - dt.timedelta(days=offset) for offset in range(days - 1, -1, -1)]
+    source = "the simulated platforms (in-process)" if settings.uses_embedded_simulator else (
+        "the configured Instagram API"
+    )
+    console.print(f"Loading {dates[0]} .. {dates[-1]} from {source}")
+    summaries = []
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        bar = progress.add_task("nightly runs", total=len(dates))
+        for date in dates:
+            progress.update(bar, description=f"nightly {date}")
+            summaries.append(nightly_flow(date=date))
+            progress.advance(bar)
+    _print_warehouse_summary(Path(summaries[-1].published_path), summaries)
+
+
+@app.command()
+def simulator(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 8765,
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    token: Annotated[
+        str | None, typer.Option(help="Access token to accept (default: a random one).")
+    ] = None,
+    error_rate: Annotated[float, typer.Option(help="Share of answers that are 429/5xx.")] = 0.0,
+    malformed_rate: Annotated[float, typer.Option(help="Share of malformed records.")] = 0.0,
+    slow_rate: Annotated[float, typer.Option(help="Share of slow answers.")] = 0.0,
+    down_date: Annotated[
+        list[dt.datetime] | None,
+        typer.Option(formats=["%Y-%m-%d"], help="A date the platform is down for (repeatable)."),
+    ] = None,
+) -> None:
+    """Serve the simulated platforms (Instagram Graph API dialect) until Ctrl-C."""
+    from flows.settings import load_settings
+    from sources.simulator import FaultConfig, SimulatedWorld, SimulatorServer
+
+    settings = load_settings()
+    world = SimulatedWorld(
+        seed=settings.simulator_seed, size=settings.simulator_size, anchor=settings.simulator_anchor
+    )
+    faults = FaultConfig(
+        error_rate=error_rate,
+        malformed_rate=malformed_rate,
+        slow_rate=slow_rate,
+        down_dates=frozenset(d.date() for d in down_date or ()),
+    )
+    accepted_token = token or secrets.token_urlsafe(24)
+    server = SimulatorServer(
+        world, access_token=accepted_token, host=host, port=port, faults=faults
+    )
+    server.start()
+    console.print(f"Simulated Instagram Graph API on [bold]{server.url}[/] "
+                  f"({len(world.creators)} creators). Point the pipeline at it with:")
+    console.print(f"  export INFLUENCERS_INSTAGRAM_API_URL={server.url}")
+    # The simulator's token guards nothing real; a person must know it to call the API.
+    console.print(f"  export INFLUENCERS_INSTAGRAM_ACCESS_TOKEN={accepted_token}")
+    console.print("  export INFLUENCERS_INSTAGRAM_SUPPORTS_AS_OF=true")
+    console.print("Ctrl-C stops it.")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+@app.command()
+def roster(
+    out: Annotated[Path, typer.Argument(help="Where to write the roster CSV.")],
+) -> None:
+    """Write the simulated world's roster as an editable CSV (then set INFLUENCERS_ROSTER_PATH)."""
+    from flows.settings import load_settings
+    from sources.simulator import SimulatedWorld, write_roster
+
+    settings = load_settings()
+    world = SimulatedWorld(
+        seed=settings.simulator_seed, size=settings.simulator_size, anchor=settings.simulator_anchor
+    )
+    write_roster(out, world)
+    console.print(f"Wrote {len(world.creators)} accounts to {out}")
+
+
+def _print_run(summary: object) -> None:
+    from flows.nightly import NightlySummary
+
+    assert isinstance(summary, NightlySummary)
+    how = f"replayed landing {summary.landing_run_id}" if summary.replayed else (
+        f"extracted as landing {summary.landing_run_id}"
+    )
+    console.print(f"[bold]nightly {summary.partition_date}[/]: {how}")
+    table = Table("entity", "landed", "loaded", "quarantined", "duplicates removed")
+    for entity, counts in summary.counts.items():
+        table.add_row(
+            entity,
+            str(counts.landed),
+            str(counts.loaded),
+            str(counts.quarantined),
+            str(counts.deduplicated),
+        )
+    console.print(table)
+    for problem in summary.problems:
+        console.print(f"[yellow]incomplete account[/]: {problem}")
+    console.print(f"Analysts' copy: {summary.published_path}")
+
+
+def _print_warehouse_summary(published_path: Path, summaries: list[object]) -> None:
+    from warehouse.connection import open_warehouse
+
+    connection = open_warehouse(published_path, read_only=True)
+    try:
+        table = Table("table", "rows", title="Warehouse")
+        for name in (
+            "roster",
+            "dim_influencer",
+            "fact_profile_daily",
+            "fact_post_metrics",
+            "fact_audience_share",
+            "quarantine",
+            "pipeline_runs",
+        ):
+            (rows,) = connection.execute(f"select count(*) from {name}").fetchall()[0]
+            table.add_row(name, f"{rows:,}")
+        console.print(table)
+        quarantined = connection.execute(
+            "select entity, count(*) from quarantine group by entity order by entity"
+        ).fetchall()
+    finally:
+        connection.close()
+    if quarantined:
+        console.print(
+            "Quarantined records: "
+            + ", ".join(f"{entity} {count}" for entity, count in quarantined)
+        )
+    else:
+        console.print("Quarantined records: none")
+    console.print(f"\nDuckDB file for analysts: [bold]{published_path.resolve()}[/]")
+    console.print("Try:")
+    console.print(
+        f"  .venv/bin/python -c \"import duckdb; duckdb.connect('{published_path}', "
+        "read_only=True).sql('select handle, followers from fact_profile_daily join "
+        "dim_influencer using (platform, account_id) where snapshot_date = (select "
+        "max(snapshot_date) from fact_profile_daily) order by followers desc limit 10').show()\""
+    )

@@ -1,0 +1,1 @@
+"""Pandera (polars) contracts: one model per raw entity and per warehouse table."""

@@ -1,0 +1,1 @@
+"""API clients and file readers that return raw records; the simulated platforms."""

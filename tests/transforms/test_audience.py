@@ -1,0 +1,79 @@
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from transforms.audience import (
+    EMPTY_BREAKDOWN,
+    INCOMPLETE_BREAKDOWN,
+    fact_audience_share,
+    split_incomplete_breakdowns,
+)
+
+
+def audience(rows: list[tuple[str, str, str, str]]) -> pl.LazyFrame:
+    """rows: (handle, breakdown, bucket, follower_count)."""
+    return pl.LazyFrame(
+        [
+            {
+                "landed_file": "a",
+                "line_number": i + 1,
+                "handle": handle,
+                "as_of": "2026-11-20",
+                "account_id": {"ann": "1", "bob": "2"}[handle],
+                "breakdown": breakdown,
+                "bucket": bucket,
+                "follower_count": count,
+            }
+            for i, (handle, breakdown, bucket, count) in enumerate(rows)
+        ]
+    )
+
+
+def test_shares_are_counts_over_the_breakdown_total() -> None:
+    shares = fact_audience_share(
+        audience(
+            [
+                ("ann", "gender", "F", "300"),
+                ("ann", "gender", "M", "100"),
+                ("ann", "age", "18-24", "50"),
+                ("ann", "age", "25-34", "150"),
+                ("ann", "age", "25-34", "150"),
+            ]
+        ),
+        "instagram",
+    ).collect()
+
+    assert shares.select("dimension", "bucket", "share").to_dicts() == [
+        {"dimension": "age", "bucket": "18-24", "share": pytest.approx(0.25)},
+        {"dimension": "age", "bucket": "25-34", "share": pytest.approx(0.75)},
+        {"dimension": "gender", "bucket": "F", "share": pytest.approx(0.75)},
+        {"dimension": "gender", "bucket": "M", "share": pytest.approx(0.25)},
+    ]
+    assert shares["as_of_date"].unique().to_list() == [dt.date(2026, 11, 20)]
+
+
+def test_a_breakdown_with_a_failed_bucket_is_quarantined_whole() -> None:
+    valid = audience(
+        [
+            ("ann", "age", "18-24", "50"),
+            ("ann", "gender", "F", "10"),
+            ("bob", "age", "18-24", "0"),
+            ("bob", "age", "25-34", "0"),
+        ]
+    )
+    rejected = audience([("ann", "age", "25-34", "-3")]).with_columns(
+        failed_checks=pl.lit(["follower_count: non_negative_integer (got -3)"])
+    )
+
+    kept, moved = split_incomplete_breakdowns(valid, rejected)
+
+    assert kept.collect().select("handle", "breakdown").to_dicts() == [
+        {"handle": "ann", "breakdown": "gender"}
+    ]
+    assert moved.collect().select("handle", "breakdown", "bucket", "failed_checks").to_dicts() == [
+        {"handle": "ann", "breakdown": "age", "bucket": "18-24",
+         "failed_checks": [INCOMPLETE_BREAKDOWN]},
+        {"handle": "bob", "breakdown": "age", "bucket": "18-24", "failed_checks": [EMPTY_BREAKDOWN]},
+        {"handle": "bob", "breakdown": "age", "bucket": "25-34", "failed_checks": [EMPTY_BREAKDOWN]},
+    ]

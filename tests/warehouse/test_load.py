@@ -1,0 +1,116 @@
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from warehouse.connection import open_warehouse
+from warehouse.load import PartitionLoad, load_partition
+from warehouse.migrate import apply_migrations, available_migrations
+from warehouse.publish import publish_database
+
+DAY = dt.date(2026, 11, 20)
+
+
+def partition(day: dt.date, followers: int, handle: str = "maya.bakes") -> PartitionLoad:
+    return PartitionLoad(
+        source="instagram_graph",
+        platform="instagram",
+        partition_date=day,
+        roster=pl.DataFrame(
+            {"platform": ["instagram"], "handle": ["maya.bakes"], "connected": [True],
+             "country": ["GB"], "category": ["food"]}
+        ),
+        influencers=pl.DataFrame(
+            {"platform": ["instagram"], "account_id": ["1"], "handle": [handle],
+             "display_name": ["Maya"], "country": ["GB"], "category": ["food"],
+             "first_seen_date": [day], "last_seen_date": [day]}
+        ),
+        facts={
+            "fact_profile_daily": pl.DataFrame(
+                {"platform": ["instagram"], "account_id": ["1"], "snapshot_date": [day],
+                 "followers": [followers], "following": [10], "media_count": [5]}
+            )
+        },
+        quarantine=pl.DataFrame(
+            {"source": ["instagram_graph"], "entity": ["media"], "partition_date": [day],
+             "run_id": ["r1"], "raw_record": ['{"id": "x"}'],
+             "failed_checks": [["post_id: digits_id (got x)"]], "landed_file": ["m.jsonl.gz"],
+             "line_number": [3]}
+        ),
+        run_log=pl.DataFrame(),
+    )
+
+
+def table(connection: duckdb.DuckDBPyConnection, name: str) -> list[tuple[object, ...]]:
+    return connection.execute(f"select * from {name} order by all").fetchall()
+
+
+def test_migrations_apply_once(tmp_path: Path) -> None:
+    connection = open_warehouse(tmp_path / "w.duckdb")
+
+    assert apply_migrations(connection) == []
+    versions = connection.execute("select version from schema_migrations").fetchall()
+    assert [v for (v,) in versions] == [m.version for m in available_migrations()]
+
+
+def test_loading_a_date_twice_leaves_the_tables_as_one_load(tmp_path: Path) -> None:
+    connection = open_warehouse(tmp_path / "w.duckdb")
+    load_partition(connection, partition(DAY, 1000))
+    once = {name: table(connection, name) for name in
+            ("fact_profile_daily", "quarantine", "dim_influencer", "roster")}
+
+    load_partition(connection, partition(DAY, 1000))
+
+    assert {name: table(connection, name) for name in once} == once
+
+
+def test_a_reload_replaces_only_its_own_date(tmp_path: Path) -> None:
+    connection = open_warehouse(tmp_path / "w.duckdb")
+    load_partition(connection, partition(DAY, 1000))
+    load_partition(connection, partition(DAY + dt.timedelta(days=1), 1100, handle="maya.cooks"))
+
+    load_partition(connection, partition(DAY, 999))
+
+    assert connection.execute(
+        "select snapshot_date, followers from fact_profile_daily order by 1"
+    ).fetchall() == [(DAY, 999), (DAY + dt.timedelta(days=1), 1100)]
+    # the replayed older date neither narrows the seen range nor renames the account back
+    assert connection.execute(
+        "select handle, first_seen_date, last_seen_date from dim_influencer"
+    ).fetchall() == [("maya.cooks", DAY, DAY + dt.timedelta(days=1))]
+
+
+def test_a_failing_load_rolls_back_the_whole_partition(tmp_path: Path) -> None:
+    connection = open_warehouse(tmp_path / "w.duckdb")
+    load_partition(connection, partition(DAY, 1000))
+    broken = partition(DAY, 2000)
+    broken.facts["fact_post_metrics"] = pl.DataFrame({"platform": ["instagram"]})
+
+    with pytest.raises(duckdb.Error):
+        load_partition(connection, broken)
+
+    assert table(connection, "fact_profile_daily")[0][3] == 1000
+
+
+def test_the_published_copy_is_readable_while_the_warehouse_is_written(tmp_path: Path) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    published = tmp_path / "published" / "analytics.duckdb"
+    connection = open_warehouse(warehouse)
+    load_partition(connection, partition(DAY, 1000))
+    connection.close()
+    publish_database(warehouse, published)
+
+    analyst = duckdb.connect(str(published), read_only=True)
+    writer = open_warehouse(warehouse)
+    load_partition(writer, partition(DAY, 5000))
+    writer.close()
+
+    assert analyst.execute("select followers from fact_profile_daily").fetchall() == [(1000,)]
+    publish_database(warehouse, published)
+    assert analyst.execute("select followers from fact_profile_daily").fetchall() == [(1000,)]
+    # DuckDB shares one instance per path within a process: close it to see the new file.
+    analyst.close()
+    fresh = duckdb.connect(str(published), read_only=True)
+    assert fresh.execute("select followers from fact_profile_daily").fetchall() == [(5000,)]

@@ -1,0 +1,72 @@
+"""Audience demographics: valid raw breakdown results -> ``fact_audience_share``."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from transforms.raw_records import keep_last_landed
+
+BREAKDOWN_KEY = ["handle", "as_of", "breakdown"]
+AUDIENCE_KEY = ["platform", "account_id", "as_of_date", "dimension", "bucket"]
+FAILED_CHECKS = "failed_checks"
+INCOMPLETE_BREAKDOWN = "breakdown: another bucket of this breakdown failed its contract"
+EMPTY_BREAKDOWN = "breakdown: its buckets count no followers, so no share can be computed"
+
+
+def split_incomplete_breakdowns(
+    valid: pl.LazyFrame, rejected: pl.LazyFrame
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Move the valid buckets of broken breakdowns to quarantine, with the reason.
+
+    Shares are a bucket's count over its breakdown's total: with one bucket missing, every other
+    share would be wrong. So a breakdown loads whole or not at all; and one whose total is zero
+    has no shares to compute. Returns (kept, newly rejected with ``failed_checks``).
+    """
+    broken = rejected.select(BREAKDOWN_KEY).unique()
+    empty = (
+        valid.group_by(BREAKDOWN_KEY)
+        .agg(total=pl.col("follower_count").cast(pl.Int64).sum())
+        .filter(pl.col("total") == 0)
+        .select(BREAKDOWN_KEY)
+    )
+    newly_rejected = pl.concat(
+        [
+            valid.join(broken, on=BREAKDOWN_KEY, how="semi").with_columns(
+                pl.lit([INCOMPLETE_BREAKDOWN], dtype=pl.List(pl.String)).alias(FAILED_CHECKS)
+            ),
+            valid.join(broken, on=BREAKDOWN_KEY, how="anti")
+            .join(empty, on=BREAKDOWN_KEY, how="semi")
+            .with_columns(
+                pl.lit([EMPTY_BREAKDOWN], dtype=pl.List(pl.String)).alias(FAILED_CHECKS)
+            ),
+        ]
+    )
+    kept = valid.join(broken, on=BREAKDOWN_KEY, how="anti").join(
+        empty, on=BREAKDOWN_KEY, how="anti"
+    )
+    return kept, newly_rejected
+
+
+def fact_audience_share(audience: pl.LazyFrame, platform: str) -> pl.LazyFrame:
+    """Grain: one row per (platform, account_id, as_of_date, dimension, bucket).
+
+    share = the bucket's followers / the breakdown's followers, so each breakdown sums to 1.
+    """
+    typed = audience.with_columns(
+        platform=pl.lit(platform),
+        as_of_date=pl.col("as_of").str.to_date("%Y-%m-%d"),
+        dimension=pl.col("breakdown"),
+        follower_count=pl.col("follower_count").cast(pl.Int64),
+    )
+    deduplicated = keep_last_landed(typed, AUDIENCE_KEY)
+    breakdown_total = pl.col("follower_count").sum().over(
+        "platform", "account_id", "as_of_date", "dimension"
+    )
+    return deduplicated.select(
+        "platform",
+        "account_id",
+        "as_of_date",
+        "dimension",
+        "bucket",
+        share=pl.col("follower_count") / breakdown_total,
+    ).sort(AUDIENCE_KEY)

@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: connection, numbered SQL migrations, partition loaders, publishing."""

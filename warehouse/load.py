@@ -1,0 +1,129 @@
+"""Loading one date partition of one source, in one transaction, idempotently.
+
+Re-running a date replaces that date's rows (delete + insert, the fastest upsert measured on
+DuckDB) and never duplicates them. A transaction killed half-way rolls back cleanly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+FACT_PARTITIONS = {
+    "fact_profile_daily": "snapshot_date",
+    "fact_post_metrics": "observed_date",
+    "fact_audience_share": "as_of_date",
+}
+TABLE_COLUMNS = {
+    "roster": ("platform", "handle", "connected", "country", "category"),
+    "dim_influencer": (
+        "platform", "account_id", "handle", "display_name", "country", "category",
+        "first_seen_date", "last_seen_date",
+    ),
+    "fact_profile_daily": (
+        "platform", "account_id", "snapshot_date", "followers", "following", "media_count",
+    ),
+    "fact_post_metrics": (
+        "platform", "post_id", "observed_date", "account_id", "published_at", "media_type",
+        "likes", "comments", "shares", "saves", "views",
+    ),
+    "fact_audience_share": (
+        "platform", "account_id", "as_of_date", "dimension", "bucket", "share",
+    ),
+    "quarantine": (
+        "source", "entity", "partition_date", "run_id", "raw_record", "failed_checks",
+        "landed_file", "line_number",
+    ),
+    "pipeline_runs": (
+        "run_id", "flow_run_id", "landing_run_id", "source", "partition_date", "step", "entity", "rows_in",
+        "rows_valid", "rows_quarantined", "rows_deduplicated", "rows_loaded", "status",
+        "started_at", "finished_at", "message",
+    ),
+}
+
+# The latest sighting of an account wins its attributes; a replayed older date never overwrites
+# them. first/last seen widen monotonically, so loading a date twice changes nothing.
+MERGE_INFLUENCERS = """
+insert into dim_influencer (
+    platform, account_id, handle, display_name, country, category, first_seen_date, last_seen_date
+)
+select platform, account_id, handle, display_name, country, category,
+       first_seen_date, last_seen_date
+from incoming
+on conflict (platform, account_id) do update set
+    handle = case when excluded.last_seen_date >= dim_influencer.last_seen_date
+                  then excluded.handle else dim_influencer.handle end,
+    display_name = case when excluded.last_seen_date >= dim_influencer.last_seen_date
+                        then excluded.display_name else dim_influencer.display_name end,
+    country = coalesce(excluded.country, dim_influencer.country),
+    category = coalesce(excluded.category, dim_influencer.category),
+    first_seen_date = least(dim_influencer.first_seen_date, excluded.first_seen_date),
+    last_seen_date = greatest(dim_influencer.last_seen_date, excluded.last_seen_date)
+"""
+
+
+@dataclass(frozen=True)
+class PartitionLoad:
+    """Everything one run loads for one (source, platform, date)."""
+
+    source: str
+    platform: str
+    partition_date: dt.date
+    roster: pl.DataFrame
+    influencers: pl.DataFrame
+    facts: dict[str, pl.DataFrame]
+    quarantine: pl.DataFrame
+    run_log: pl.DataFrame
+
+
+def load_partition(connection: duckdb.DuckDBPyConnection, load: PartitionLoad) -> None:
+    """Replace the partition's rows in every table, in one transaction."""
+    unknown = set(load.facts) - set(FACT_PARTITIONS)
+    if unknown:
+        raise ValueError(f"not a partitioned fact table: {sorted(unknown)}")
+    connection.execute("begin transaction")
+    try:
+        connection.execute("delete from roster")
+        _insert(connection, "roster", load.roster)
+        for table, frame in load.facts.items():
+            connection.execute(
+                f"delete from {table} where platform = ? and {FACT_PARTITIONS[table]} = ?",
+                [load.platform, load.partition_date],
+            )
+            _insert(connection, table, frame)
+        connection.execute(
+            "delete from quarantine where source = ? and partition_date = ?",
+            [load.source, load.partition_date],
+        )
+        _insert(connection, "quarantine", load.quarantine)
+        _merge(connection, MERGE_INFLUENCERS, load.influencers)
+        _insert(connection, "pipeline_runs", load.run_log)
+        connection.execute("commit")
+    except BaseException:
+        connection.execute("rollback")
+        raise
+
+
+def record_runs(connection: duckdb.DuckDBPyConnection, run_log: pl.DataFrame) -> None:
+    """Append rows to ``pipeline_runs`` on their own (a failed run has nothing else to load)."""
+    _insert(connection, "pipeline_runs", run_log)
+
+
+def _insert(connection: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    if frame.is_empty():
+        return
+    columns = ", ".join(TABLE_COLUMNS[table])
+    _merge(connection, f"insert into {table} ({columns}) select {columns} from incoming", frame)
+
+
+def _merge(connection: duckdb.DuckDBPyConnection, statement: str, frame: pl.DataFrame) -> None:
+    if frame.is_empty():
+        return
+    connection.register("incoming", frame)
+    try:
+        connection.execute(statement)
+    finally:
+        connection.unregister("incoming")
