@@ -41,7 +41,8 @@ def nightly(
     ] = "auto",
 ) -> None:
     """Run the nightly flow for one date."""
-    from flows.nightly import ExtractMode, nightly as nightly_flow
+    from flows.nightly import ExtractMode
+    from flows.nightly import nightly as nightly_flow
 
     summary = nightly_flow(date=date.date() if date else None, mode=ExtractMode(mode))
     _print_run(summary)
@@ -60,8 +61,10 @@ def demo(
     settings = load_settings()
     last = end.date() if end else dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
     dates = [last - dt.timedelta(days=offset) for offset in range(days - 1, -1, -1)]
-    source = "the simulated platforms (in-process)" if settings.uses_embedded_simulator else (
-        "the configured Instagram API"
+    source = (
+        "the simulated platforms (in-process)"
+        if settings.uses_embedded_simulator
+        else ("the configured Instagram API")
     )
     console.print(f"Loading {dates[0]} .. {dates[-1]} from {source}")
     summaries = []
@@ -114,8 +117,10 @@ def simulator(
         world, access_token=accepted_token, host=host, port=port, faults=faults
     )
     server.start()
-    console.print(f"Simulated Instagram Graph API on [bold]{server.url}[/] "
-                  f"({len(world.creators)} creators). Point the pipeline at it with:")
+    console.print(
+        f"Simulated Instagram Graph API on [bold]{server.url}[/] "
+        f"({len(world.creators)} creators). Point the pipeline at it with:"
+    )
     console.print(f"  export INFLUENCERS_INSTAGRAM_API_URL={server.url}")
     # The simulator's token guards nothing real; a person must know it to call the API.
     console.print(f"  export INFLUENCERS_INSTAGRAM_ACCESS_TOKEN={accepted_token}")
@@ -150,8 +155,10 @@ def _print_run(summary: object) -> None:
     from flows.nightly import NightlySummary
 
     assert isinstance(summary, NightlySummary)
-    how = f"replayed landing {summary.landing_run_id}" if summary.replayed else (
-        f"extracted as landing {summary.landing_run_id}"
+    how = (
+        f"replayed landing {summary.landing_run_id}"
+        if summary.replayed
+        else (f"extracted as landing {summary.landing_run_id}")
     )
     console.print(f"[bold]nightly {summary.partition_date}[/]: {how}")
     table = Table("entity", "landed", "loaded", "quarantined", "duplicates removed")

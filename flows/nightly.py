@@ -12,12 +12,12 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import polars as pl
-from prefect import flow, get_run_logger, task
+from prefect import State, flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
@@ -28,7 +28,11 @@ from schemas.roster import RosterEntry
 from schemas.warehouse import DimInfluencer, FactAudienceShare, FactPostMetrics, FactProfileDaily
 from sources.instagram import (
     PLATFORM,
+    RETRYABLE_STATUSES,
+    THROTTLING_CODES,
+    TRANSIENT_CODES,
     GraphApiConfig,
+    GraphApiError,
     InstagramGraphClient,
     extract_instagram,
 )
@@ -61,7 +65,7 @@ ENTITY_TABLES = {
 LIVE_EXTRACTION_MAX_AGE_DAYS = 1
 
 
-class ExtractMode(str, Enum):
+class ExtractMode(StrEnum):
     """How a run gets its raw records."""
 
     auto = "auto"  # replay the date's landing if there is one, else extract
@@ -177,7 +181,29 @@ def read_roster(roster_path: Path) -> pl.DataFrame:
     )
 
 
-@task(retries=2, retry_delay_seconds=10, cache_policy=NO_CACHE)
+def _worth_retrying(task: object, task_run: object, state: State[Any]) -> bool:
+    """Retry the extraction task for outages, not for a bad token or a refused date."""
+    try:
+        state.result()
+    except ExtractionRefused:
+        return False
+    except GraphApiError as error:
+        return (
+            error.status is None
+            or error.status in RETRYABLE_STATUSES
+            or error.code in THROTTLING_CODES | TRANSIENT_CODES
+        )
+    except Exception:
+        return True
+    return True
+
+
+@task(
+    retries=2,
+    retry_delay_seconds=10,
+    retry_condition_fn=_worth_retrying,
+    cache_policy=NO_CACHE,
+)
 def extract_and_land(
     partition_date: dt.date,
     endpoint: GraphApiConfig,
@@ -303,8 +329,10 @@ def nightly(date: dt.date | None = None, mode: ExtractMode = ExtractMode.auto) -
     step = "extract"
     try:
         roster = read_roster(settings.roster_path)
-        manifest = None if mode is ExtractMode.extract else latest_manifest(
-            settings.raw_dir, SOURCE, partition_date
+        manifest = (
+            None
+            if mode is ExtractMode.extract
+            else latest_manifest(settings.raw_dir, SOURCE, partition_date)
         )
         replayed = manifest is not None
         if manifest is None:
@@ -347,6 +375,7 @@ def nightly(date: dt.date | None = None, mode: ExtractMode = ExtractMode.auto) -
                 deduplicated=split.valid.height - loaded,
                 loaded=loaded,
             )
+        over_threshold = _entities_over_threshold(summary, settings.max_quarantine_share)
         step = "load"
         load_warehouse(
             settings.warehouse_path,
@@ -358,7 +387,7 @@ def nightly(date: dt.date | None = None, mode: ExtractMode = ExtractMode.auto) -
                 influencers=influencers,
                 facts=facts,
                 quarantine=_quarantine_rows(splits, manifest),
-                run_log=_run_log(summary, manifest, started_at, _flow_run_id()),
+                run_log=_run_log(summary, manifest, started_at, _flow_run_id(), over_threshold),
             ),
         )
         step = "publish"
@@ -366,13 +395,14 @@ def nightly(date: dt.date | None = None, mode: ExtractMode = ExtractMode.auto) -
     except Exception as error:
         _record_failure(settings, partition_date, run_id, step, started_at, error)
         raise
-    _raise_if_quarantine_exceeds(summary, settings.max_quarantine_share)
+    if over_threshold:
+        raise QuarantineThresholdExceeded(
+            _threshold_message(summary, over_threshold, settings.max_quarantine_share)
+        )
     return summary
 
 
-def _quarantine_rows(
-    splits: dict[str, ContractSplit], manifest: LandingManifest
-) -> pl.DataFrame:
+def _quarantine_rows(splits: dict[str, ContractSplit], manifest: LandingManifest) -> pl.DataFrame:
     frames = [
         split.rejected.select(
             source=pl.lit(manifest.source),
@@ -394,6 +424,7 @@ def _run_log(
     manifest: LandingManifest,
     started_at: dt.datetime,
     flow_run_id: str | None,
+    over_threshold: set[str],
 ) -> pl.DataFrame:
     finished_at = _now()
     rows = []
@@ -425,6 +456,7 @@ def _run_log(
                 "rows_in": counts.landed,
                 "rows_valid": counts.valid,
                 "rows_quarantined": counts.quarantined,
+                "status": "quarantine_exceeded" if entity in over_threshold else "ok",
             }
         )
         rows.append(
@@ -490,22 +522,25 @@ def _record_failure(
         get_run_logger().error("could not record the failed run: %s", recording_error)
 
 
-def _raise_if_quarantine_exceeds(summary: NightlySummary, max_share: float) -> None:
-    over = {
-        entity: counts
+def _entities_over_threshold(summary: NightlySummary, max_share: float) -> set[str]:
+    return {
+        entity
         for entity, counts in summary.counts.items()
         if counts.landed and counts.quarantined / counts.landed > max_share
     }
-    if over:
-        detail = "; ".join(
-            f"{entity}: {c.quarantined} of {c.landed} ({c.quarantined / c.landed:.1%})"
-            for entity, c in over.items()
-        )
-        raise QuarantineThresholdExceeded(
-            f"{summary.partition_date}: quarantined share above {max_share:.1%} ({detail}). "
-            "The valid records were loaded; inspect them with: select entity, failed_checks, "
-            f"raw_record from quarantine where partition_date = '{summary.partition_date}'"
-        )
+
+
+def _threshold_message(summary: NightlySummary, entities: set[str], max_share: float) -> str:
+    detail = "; ".join(
+        f"{entity}: {c.quarantined} of {c.landed} ({c.quarantined / c.landed:.1%})"
+        for entity, c in summary.counts.items()
+        if entity in entities
+    )
+    return (
+        f"{summary.partition_date}: quarantined share above {max_share:.1%} ({detail}). "
+        "The valid records were loaded; inspect the rest with: select entity, failed_checks, "
+        f"raw_record from quarantine where partition_date = '{summary.partition_date}'"
+    )
 
 
 def _flow_run_id() -> str | None:

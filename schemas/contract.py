@@ -51,9 +51,9 @@ def _split_on_failures(batch: pl.DataFrame, failure_cases: pl.DataFrame) -> Cont
     )
     indexed = batch.with_row_index(ROW_INDEX).with_columns(pl.col(ROW_INDEX).cast(pl.Int64))
     reasons_by_row = reasons_by_row.with_columns(pl.col("index").cast(pl.Int64))
-    rejected = indexed.join(
-        reasons_by_row, left_on=ROW_INDEX, right_on="index", how="inner"
-    ).sort(ROW_INDEX)
+    rejected = indexed.join(reasons_by_row, left_on=ROW_INDEX, right_on="index", how="inner").sort(
+        ROW_INDEX
+    )
     valid = indexed.join(reasons_by_row, left_on=ROW_INDEX, right_on="index", how="anti")
     return ContractSplit(
         valid=valid.sort(ROW_INDEX).drop(ROW_INDEX), rejected=rejected.drop(ROW_INDEX)
@@ -61,6 +61,4 @@ def _split_on_failures(batch: pl.DataFrame, failure_cases: pl.DataFrame) -> Cont
 
 
 def _with_reasons(rows: pl.DataFrame, reasons: list[str]) -> pl.DataFrame:
-    return rows.with_columns(
-        pl.lit(reasons, dtype=pl.List(pl.String)).alias(FAILED_CHECKS)
-    )
+    return rows.with_columns(pl.lit(reasons, dtype=pl.List(pl.String)).alias(FAILED_CHECKS))

@@ -38,8 +38,9 @@ class RawInstagramProfile(LandedRecord):
     """One landed business_discovery profile: grain (handle, as-of date, landing line)."""
 
     handle: str = _json("$._handle", "Roster handle the profile was requested for.")
-    as_of: str = _json("$._as_of", "UTC date the counts are as of (end of day).",
-                       str_matches=ISO_DATE)
+    as_of: str = _json(
+        "$._as_of", "UTC date the counts are as of (end of day).", str_matches=ISO_DATE
+    )
     account_id: str = _json("$.id", "Instagram user id (IG-scoped, digits).")
     username: str = _json("$.username", "Handle as the platform reports it.")
     name: str = _json("$.name", "Display name.", nullable=True)
@@ -66,7 +67,8 @@ class RawInstagramMedia(LandedRecord):
     timestamp: str = _json("$.timestamp", "Publication time, Graph format (+0000 offset).")
     media_type: str = _json("$.media_type", "IMAGE, VIDEO or CAROUSEL_ALBUM.", isin=MEDIA_TYPES)
     like_count: str = _json(
-        "$.like_count", "Likes; absent when the owner hides them (unknown, not 0).",
+        "$.like_count",
+        "Likes; absent when the owner hides them (unknown, not 0).",
         nullable=True,
     )
     comments_count: str = _json("$.comments_count", "Comments.")
@@ -92,7 +94,8 @@ class RawInstagramAudience(LandedRecord):
     as_of: str = _json("$._as_of", "UTC date the breakdown is as of.", str_matches=ISO_DATE)
     account_id: str = _json("$._account_id", "Instagram user id of the creator.")
     breakdown: str = _json(
-        "$._breakdown", "Insights breakdown: age, gender, country or city.",
+        "$._breakdown",
+        "Insights breakdown: age, gender, country or city.",
         isin=AUDIENCE_DIMENSIONS_FROM_INSIGHTS,
     )
     bucket: str = _json("$.dimension_values[0]", "Bucket within the breakdown, e.g. 18-24.")

@@ -20,11 +20,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 import requests
 from requests.adapters import HTTPAdapter
 
-from sources.redaction import redact
+from sources.redaction import redact, redact_url_logging
 from sources.roster import TrackedAccount
 
 log = logging.getLogger(__name__)
@@ -68,13 +69,18 @@ class GraphApiConfig:
 class GraphApiError(RuntimeError):
     """A Graph API call failed for good; the message never contains the token."""
 
-    def __init__(
-        self, message: str, *, status: int | None, code: int | None, url: str
-    ) -> None:
-        super().__init__(f"{message} (HTTP {status}, Graph code {code}) for {url}")
+    def __init__(self, message: str, *, status: int | None, code: int | None, url: str) -> None:
+        super().__init__(f"{message} (HTTP {status}, Graph code {code}) for GET {url}")
+        self.message = message
         self.status = status
         self.code = code
         self.url = url
+
+    def while_doing(self, what: str) -> GraphApiError:
+        """The same error, its message prefixed with what the caller was doing."""
+        return GraphApiError(
+            f"{what}: {self.message}", status=self.status, code=self.code, url=self.url
+        )
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,7 @@ class InstagramGraphClient:
     def __init__(
         self, config: GraphApiConfig, *, sleep: Callable[[float], None] = time.sleep
     ) -> None:
+        redact_url_logging()
         self._config = config
         self._sleep = sleep
         self._session = requests.Session()
@@ -172,7 +179,7 @@ class InstagramGraphClient:
     def follower_demographics(
         self, ig_user_id: str, breakdown: str, as_of: dt.date
     ) -> list[dict[str, Any]]:
-        """The ``follower_demographics`` results of one breakdown: ``dimension_values`` + ``value``."""
+        """The ``follower_demographics`` results of one breakdown (dimension_values, value)."""
         body = self._get(
             f"{ig_user_id}/insights",
             {
@@ -190,8 +197,10 @@ class InstagramGraphClient:
         return results
 
     def _redacted_url(self, path: str, params: Mapping[str, str] | None = None) -> str:
-        request = requests.Request("GET", self._url(path), params=params).prepare()
-        return redact(request.url or "", self._config.access_token)
+        """The URL as a person should read it: decoded, with the token masked."""
+        query = {**(params or {}), "access_token": self._config.access_token}
+        request = requests.Request("GET", self._url(path), params=query).prepare()
+        return redact(unquote(request.url or ""), self._config.access_token)
 
     def _url(self, path: str) -> str:
         return f"{self._config.base_url.rstrip('/')}/{self._config.api_version}/{path}"
@@ -242,9 +251,7 @@ class InstagramGraphClient:
                 or code in TRANSIENT_CODES
             )
             if not retryable or last_attempt:
-                raise GraphApiError(
-                    message, status=response.status_code, code=code, url=shown_url
-                )
+                raise GraphApiError(message, status=response.status_code, code=code, url=shown_url)
             wait = _retry_after_seconds(response.headers)
             if wait is None:
                 wait = self._backoff(attempt)
@@ -323,16 +330,14 @@ def _extract_account(
     except GraphApiError as error:
         if error.code == INVALID_USER_CODE:
             extract.problems.append(
-                AccountProblem(account.handle, "profiles", "not found: not a business or creator "
-                               "account, or the handle changed")
+                AccountProblem(
+                    account.handle,
+                    "profiles",
+                    "not found: not a business or creator account, or the handle changed",
+                )
             )
             return extract
-        raise GraphApiError(
-            f"extracting {account.handle!r} as of {as_of}: {error}",
-            status=error.status,
-            code=error.code,
-            url=error.url,
-        ) from None
+        raise error.while_doing(f"extracting {account.handle!r} as of {as_of}") from None
     context = {"_handle": account.handle, "_as_of": as_of.isoformat()}
     extract.profiles.append({**context, **profile})
     account_id = profile.get("id")
@@ -350,8 +355,7 @@ def _extract_account(
                 )
                 return extract
             raise GraphApiError(
-                f"extracting {breakdown} demographics of {account.handle!r} as of {as_of}: "
-                f"{error}",
+                f"extracting {breakdown} demographics of {account.handle!r} as of {as_of}: {error}",
                 status=error.status,
                 code=error.code,
                 url=error.url,

@@ -103,9 +103,7 @@ def land_run(
     return manifest
 
 
-def latest_manifest(
-    raw_dir: Path, source: str, partition_date: dt.date
-) -> LandingManifest | None:
+def latest_manifest(raw_dir: Path, source: str, partition_date: dt.date) -> LandingManifest | None:
     """The most recent complete landing of ``source`` for ``partition_date``, if any."""
     manifest_dir = _manifest_dir(raw_dir, source, partition_date)
     candidates = sorted(manifest_dir.glob("*.json")) if manifest_dir.is_dir() else []

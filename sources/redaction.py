@@ -5,6 +5,7 @@ The Graph API takes ``access_token`` as a query parameter, so every URL is a pot
 
 from __future__ import annotations
 
+import logging
 import re
 
 _TOKEN_PARAMETER = re.compile(r"(access_token=)[^&\s\"']+", re.IGNORECASE)
@@ -18,3 +19,26 @@ def redact(text: str, *secrets: str | None) -> str:
         if secret:
             masked = masked.replace(secret, REDACTED)
     return masked
+
+
+class RedactingFilter(logging.Filter):
+    """Masks ``access_token=`` values in a log record before any handler formats it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "access_token=" in message.lower():
+            record.msg = redact(message)
+            record.args = None
+        return True
+
+
+# urllib3 logs every request line, query string included, at DEBUG.
+_LOGGERS_THAT_PRINT_URLS = ("urllib3.connectionpool",)
+
+
+def redact_url_logging() -> None:
+    """Attach :class:`RedactingFilter` to the loggers that print request URLs (idempotent)."""
+    for name in _LOGGERS_THAT_PRINT_URLS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter())

@@ -48,9 +48,7 @@ def read_roster_rows(path: Path) -> list[dict[str, str]]:
         )
     rows = []
     for row in reader:
-        cleaned = {
-            column: (row.get(column) or "").strip() for column in ROSTER_COLUMNS
-        }
+        cleaned = {column: (row.get(column) or "").strip() for column in ROSTER_COLUMNS}
         if not any(cleaned.values()):
             continue
         # line_num counts physical lines, so blank lines and quoted newlines keep numbers true.

@@ -36,9 +36,7 @@ def split_incomplete_breakdowns(
             ),
             valid.join(broken, on=BREAKDOWN_KEY, how="anti")
             .join(empty, on=BREAKDOWN_KEY, how="semi")
-            .with_columns(
-                pl.lit([EMPTY_BREAKDOWN], dtype=pl.List(pl.String)).alias(FAILED_CHECKS)
-            ),
+            .with_columns(pl.lit([EMPTY_BREAKDOWN], dtype=pl.List(pl.String)).alias(FAILED_CHECKS)),
         ]
     )
     kept = valid.join(broken, on=BREAKDOWN_KEY, how="anti").join(
@@ -59,8 +57,8 @@ def fact_audience_share(audience: pl.LazyFrame, platform: str) -> pl.LazyFrame:
         follower_count=pl.col("follower_count").cast(pl.Int64),
     )
     deduplicated = keep_last_landed(typed, AUDIENCE_KEY)
-    breakdown_total = pl.col("follower_count").sum().over(
-        "platform", "account_id", "as_of_date", "dimension"
+    breakdown_total = (
+        pl.col("follower_count").sum().over("platform", "account_id", "as_of_date", "dimension")
     )
     return deduplicated.select(
         "platform",

@@ -28,16 +28,20 @@ def fact_post_metrics(media: pl.LazyFrame, platform: str) -> pl.LazyFrame:
         saves=pl.lit(None, dtype=pl.Int64),
         views=pl.lit(None, dtype=pl.Int64),
     )
-    return keep_last_landed(typed, POST_KEY).select(
-        "platform",
-        "post_id",
-        "observed_date",
-        "account_id",
-        "published_at",
-        "media_type",
-        "likes",
-        "comments",
-        "shares",
-        "saves",
-        "views",
-    ).sort(POST_KEY)
+    return (
+        keep_last_landed(typed, POST_KEY)
+        .select(
+            "platform",
+            "post_id",
+            "observed_date",
+            "account_id",
+            "published_at",
+            "media_type",
+            "likes",
+            "comments",
+            "shares",
+            "saves",
+            "views",
+        )
+        .sort(POST_KEY)
+    )

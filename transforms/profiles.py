@@ -18,9 +18,11 @@ def fact_profile_daily(profiles: pl.LazyFrame, platform: str) -> pl.LazyFrame:
         following=pl.col("follows_count").cast(pl.Int64),
         media_count=pl.col("media_count").cast(pl.Int64),
     )
-    return keep_last_landed(typed, PROFILE_KEY).select(
-        "platform", "account_id", "snapshot_date", "followers", "following", "media_count"
-    ).sort(PROFILE_KEY)
+    return (
+        keep_last_landed(typed, PROFILE_KEY)
+        .select("platform", "account_id", "snapshot_date", "followers", "following", "media_count")
+        .sort(PROFILE_KEY)
+    )
 
 
 def influencer_sightings(

@@ -26,7 +26,6 @@ def parse_landed_records(lines: pl.LazyFrame, json_paths: Mapping[str, str]) -> 
 
 def keep_last_landed(records: pl.LazyFrame, key: list[str]) -> pl.LazyFrame:
     """One row per ``key``: the one landed last (latest file, then latest line) wins."""
-    return (
-        records.sort("landed_file", "line_number")
-        .unique(subset=key, keep="last", maintain_order=True)
+    return records.sort("landed_file", "line_number").unique(
+        subset=key, keep="last", maintain_order=True
     )

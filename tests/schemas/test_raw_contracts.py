@@ -36,14 +36,27 @@ def parsed(model: type, *records: dict[str, object]) -> pl.DataFrame:
     [
         ({"comments_count": "n/a"}, "comments_count: non_negative_integer (got n/a)"),
         ({"like_count": -3}, "like_count: non_negative_integer (got -3)"),
-        ({"comments_count": {"value": 5}}, 'comments_count: non_negative_integer (got {"value":5})'),
+        (
+            {"comments_count": {"value": 5}},
+            'comments_count: non_negative_integer (got {"value":5})',
+        ),
         ({"timestamp": None}, "timestamp: not_nullable (got nothing)"),
         ({"timestamp": "yesterday"}, "timestamp: graph_timestamp (got yesterday)"),
-        ({"media_type": "HOLOGRAM"}, "media_type: isin(['IMAGE', 'VIDEO', 'CAROUSEL_ALBUM']) (got HOLOGRAM)"),
+        (
+            {"media_type": "HOLOGRAM"},
+            "media_type: isin(['IMAGE', 'VIDEO', 'CAROUSEL_ALBUM']) (got HOLOGRAM)",
+        ),
         ({"id": None}, "post_id: not_nullable (got nothing)"),
     ],
-    ids=["count-as-text", "negative", "count-as-object", "missing-timestamp", "bad-timestamp",
-         "unknown-media-type", "missing-id"],
+    ids=[
+        "count-as-text",
+        "negative",
+        "count-as-object",
+        "missing-timestamp",
+        "bad-timestamp",
+        "unknown-media-type",
+        "missing-id",
+    ],
 )
 def test_a_bad_media_record_is_rejected_with_its_reason(
     change: dict[str, object], expected_reason: str
@@ -68,8 +81,15 @@ def test_hidden_likes_are_valid() -> None:
 
 
 def test_every_failed_check_of_a_record_is_listed() -> None:
-    profile = {"_handle": "a", "_as_of": "2026-11-20", "id": "x1", "username": "a",
-               "followers_count": -5, "follows_count": 1, "media_count": 2}
+    profile = {
+        "_handle": "a",
+        "_as_of": "2026-11-20",
+        "id": "x1",
+        "username": "a",
+        "followers_count": -5,
+        "follows_count": 1,
+        "media_count": 2,
+    }
 
     split = split_by_contract(parsed(RawInstagramProfile, profile), RawInstagramProfile)
 
@@ -79,8 +99,14 @@ def test_every_failed_check_of_a_record_is_listed() -> None:
 
 
 def test_audience_result_reads_the_first_dimension_value() -> None:
-    record = {"_handle": "a", "_as_of": "2026-11-20", "_account_id": "1", "_breakdown": "age",
-              "dimension_values": ["18-24"], "value": 1500}
+    record = {
+        "_handle": "a",
+        "_as_of": "2026-11-20",
+        "_account_id": "1",
+        "_breakdown": "age",
+        "dimension_values": ["18-24"],
+        "value": 1500,
+    }
 
     split = split_by_contract(parsed(RawInstagramAudience, record), RawInstagramAudience)
 

@@ -35,8 +35,12 @@ def test_shares_of_a_dimension_sum_to_one(values: list[float], valid: bool) -> N
 
 def test_a_profile_snapshot_is_unique_per_account_and_date() -> None:
     snapshot = {
-        "platform": "instagram", "account_id": "1", "snapshot_date": dt.date(2026, 11, 20),
-        "followers": 10, "following": 1, "media_count": 2,
+        "platform": "instagram",
+        "account_id": "1",
+        "snapshot_date": dt.date(2026, 11, 20),
+        "followers": 10,
+        "following": 1,
+        "media_count": 2,
     }
     with pytest.raises(pandera.errors.SchemaError):
         FactProfileDaily.validate(pl.DataFrame([snapshot, snapshot]))

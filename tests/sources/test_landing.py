@@ -13,8 +13,14 @@ DATE = dt.date(2026, 11, 20)
 def test_landed_records_read_back_line_by_line_with_a_manifest(tmp_path: Path) -> None:
     records = [{"id": "1", "n": 2}, {"id": "2", "text": "café"}]
 
-    manifest = land_run(tmp_path, "instagram_graph", DATE, "20261121T020000Z-aaaaaa",
-                        {"media": records, "audience": []}, notes=["x (audience): none"])
+    manifest = land_run(
+        tmp_path,
+        "instagram_graph",
+        DATE,
+        "20261121T020000Z-aaaaaa",
+        {"media": records, "audience": []},
+        notes=["x (audience): none"],
+    )
 
     assert latest_manifest(tmp_path, "instagram_graph", DATE) == manifest
     media = manifest.file_for("media")

@@ -18,10 +18,22 @@ def test_rows_keep_their_line_numbers_and_skip_blank_lines(tmp_path: Path) -> No
     rows = read_roster_rows(roster)
 
     assert rows == [
-        {"platform": "instagram", "handle": "maya.bakes", "connected": "true", "country": "GB",
-         "category": "food", "line_number": "2"},
-        {"platform": "instagram", "handle": "tomruns_42", "connected": "false", "country": "",
-         "category": "", "line_number": "4"},
+        {
+            "platform": "instagram",
+            "handle": "maya.bakes",
+            "connected": "true",
+            "country": "GB",
+            "category": "food",
+            "line_number": "2",
+        },
+        {
+            "platform": "instagram",
+            "handle": "tomruns_42",
+            "connected": "false",
+            "country": "",
+            "category": "",
+            "line_number": "4",
+        },
     ]
 
 

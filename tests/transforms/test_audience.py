@@ -72,8 +72,22 @@ def test_a_breakdown_with_a_failed_bucket_is_quarantined_whole() -> None:
         {"handle": "ann", "breakdown": "gender"}
     ]
     assert moved.collect().select("handle", "breakdown", "bucket", "failed_checks").to_dicts() == [
-        {"handle": "ann", "breakdown": "age", "bucket": "18-24",
-         "failed_checks": [INCOMPLETE_BREAKDOWN]},
-        {"handle": "bob", "breakdown": "age", "bucket": "18-24", "failed_checks": [EMPTY_BREAKDOWN]},
-        {"handle": "bob", "breakdown": "age", "bucket": "25-34", "failed_checks": [EMPTY_BREAKDOWN]},
+        {
+            "handle": "ann",
+            "breakdown": "age",
+            "bucket": "18-24",
+            "failed_checks": [INCOMPLETE_BREAKDOWN],
+        },
+        {
+            "handle": "bob",
+            "breakdown": "age",
+            "bucket": "18-24",
+            "failed_checks": [EMPTY_BREAKDOWN],
+        },
+        {
+            "handle": "bob",
+            "breakdown": "age",
+            "bucket": "25-34",
+            "failed_checks": [EMPTY_BREAKDOWN],
+        },
     ]

@@ -27,10 +27,18 @@ def test_hidden_likes_stay_null_and_times_become_utc() -> None:
     fact = fact_post_metrics(media, "instagram").collect()
 
     assert fact.select("post_id", "published_at", "likes", "comments").to_dicts() == [
-        {"post_id": "10", "published_at": dt.datetime(2026, 11, 19, 23, 30), "likes": 120,
-         "comments": 6},
-        {"post_id": "11", "published_at": dt.datetime(2026, 11, 19, 23, 0), "likes": None,
-         "comments": 7},
+        {
+            "post_id": "10",
+            "published_at": dt.datetime(2026, 11, 19, 23, 30),
+            "likes": 120,
+            "comments": 6,
+        },
+        {
+            "post_id": "11",
+            "published_at": dt.datetime(2026, 11, 19, 23, 0),
+            "likes": None,
+            "comments": 7,
+        },
     ]
     assert fact["observed_date"].to_list() == [dt.date(2026, 11, 20)] * 2
     assert fact.select("shares", "saves", "views").null_count().row(0) == (2, 2, 2)

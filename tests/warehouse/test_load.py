@@ -19,25 +19,49 @@ def partition(day: dt.date, followers: int, handle: str = "maya.bakes") -> Parti
         platform="instagram",
         partition_date=day,
         roster=pl.DataFrame(
-            {"platform": ["instagram"], "handle": ["maya.bakes"], "connected": [True],
-             "country": ["GB"], "category": ["food"]}
+            {
+                "platform": ["instagram"],
+                "handle": ["maya.bakes"],
+                "connected": [True],
+                "country": ["GB"],
+                "category": ["food"],
+            }
         ),
         influencers=pl.DataFrame(
-            {"platform": ["instagram"], "account_id": ["1"], "handle": [handle],
-             "display_name": ["Maya"], "country": ["GB"], "category": ["food"],
-             "first_seen_date": [day], "last_seen_date": [day]}
+            {
+                "platform": ["instagram"],
+                "account_id": ["1"],
+                "handle": [handle],
+                "display_name": ["Maya"],
+                "country": ["GB"],
+                "category": ["food"],
+                "first_seen_date": [day],
+                "last_seen_date": [day],
+            }
         ),
         facts={
             "fact_profile_daily": pl.DataFrame(
-                {"platform": ["instagram"], "account_id": ["1"], "snapshot_date": [day],
-                 "followers": [followers], "following": [10], "media_count": [5]}
+                {
+                    "platform": ["instagram"],
+                    "account_id": ["1"],
+                    "snapshot_date": [day],
+                    "followers": [followers],
+                    "following": [10],
+                    "media_count": [5],
+                }
             )
         },
         quarantine=pl.DataFrame(
-            {"source": ["instagram_graph"], "entity": ["media"], "partition_date": [day],
-             "run_id": ["r1"], "raw_record": ['{"id": "x"}'],
-             "failed_checks": [["post_id: digits_id (got x)"]], "landed_file": ["m.jsonl.gz"],
-             "line_number": [3]}
+            {
+                "source": ["instagram_graph"],
+                "entity": ["media"],
+                "partition_date": [day],
+                "run_id": ["r1"],
+                "raw_record": ['{"id": "x"}'],
+                "failed_checks": [["post_id: digits_id (got x)"]],
+                "landed_file": ["m.jsonl.gz"],
+                "line_number": [3],
+            }
         ),
         run_log=pl.DataFrame(),
     )
@@ -58,8 +82,10 @@ def test_migrations_apply_once(tmp_path: Path) -> None:
 def test_loading_a_date_twice_leaves_the_tables_as_one_load(tmp_path: Path) -> None:
     connection = open_warehouse(tmp_path / "w.duckdb")
     load_partition(connection, partition(DAY, 1000))
-    once = {name: table(connection, name) for name in
-            ("fact_profile_daily", "quarantine", "dim_influencer", "roster")}
+    once = {
+        name: table(connection, name)
+        for name in ("fact_profile_daily", "quarantine", "dim_influencer", "roster")
+    }
 
     load_partition(connection, partition(DAY, 1000))
 

@@ -1,0 +1,265 @@
+"""The nightly flow end to end: real Prefect API, real HTTP on loopback, real DuckDB files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows.nightly import ExtractMode, QuarantineThresholdExceeded, nightly
+from sources.instagram import GraphApiError
+from sources.simulator import SimulatorServer
+
+
+def reconciled(summary_counts: dict) -> dict[str, bool]:
+    return {
+        entity: c.landed == c.loaded + c.quarantined + c.deduplicated
+        for entity, c in summary_counts.items()
+    }
+
+
+def loaded_counts(database: Path) -> dict[str, int]:
+    connection = duckdb.connect(str(database), read_only=True)
+    try:
+        return {
+            table: connection.execute(f"select count(*) from {table}").fetchall()[0][0]
+            for table in ("fact_profile_daily", "fact_post_metrics", "fact_audience_share")
+        }
+    finally:
+        connection.close()
+
+
+def test_a_run_on_the_embedded_simulator_loads_every_landed_record(
+    pipeline_env: Path, run_date: dt.date
+) -> None:
+    summary = nightly(date=run_date)
+
+    assert not summary.replayed
+    assert reconciled(summary.counts) == {"profiles": True, "media": True, "audience": True}
+    assert summary.counts["profiles"].landed == 24
+    assert summary.counts["media"].loaded > 24
+    assert summary.counts["audience"].loaded > 0
+    assert loaded_counts(pipeline_env / "analytics.duckdb") == {
+        "fact_profile_daily": summary.counts["profiles"].loaded,
+        "fact_post_metrics": summary.counts["media"].loaded,
+        "fact_audience_share": summary.counts["audience"].loaded,
+    }
+    connection = duckdb.connect(str(pipeline_env / "analytics.duckdb"), read_only=True)
+    runs = connection.execute(
+        "select step, entity, rows_in, rows_valid, rows_quarantined, rows_deduplicated,"
+        " rows_loaded, status from pipeline_runs where step in ('validate', 'load')"
+        " order by step, entity"
+    ).fetchall()
+    connection.close()
+    counts = summary.counts
+    assert runs == [
+        (
+            "load",
+            "fact_audience_share",
+            counts["audience"].valid,
+            None,
+            None,
+            counts["audience"].deduplicated,
+            counts["audience"].loaded,
+            "ok",
+        ),
+        (
+            "load",
+            "fact_post_metrics",
+            counts["media"].valid,
+            None,
+            None,
+            counts["media"].deduplicated,
+            counts["media"].loaded,
+            "ok",
+        ),
+        (
+            "load",
+            "fact_profile_daily",
+            counts["profiles"].valid,
+            None,
+            None,
+            counts["profiles"].deduplicated,
+            counts["profiles"].loaded,
+            "ok",
+        ),
+        (
+            "validate",
+            "audience",
+            counts["audience"].landed,
+            counts["audience"].valid,
+            counts["audience"].quarantined,
+            None,
+            None,
+            "ok",
+        ),
+        (
+            "validate",
+            "media",
+            counts["media"].landed,
+            counts["media"].valid,
+            counts["media"].quarantined,
+            None,
+            None,
+            "ok",
+        ),
+        ("validate", "profiles", 24, 24, 0, None, None, "ok"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "second_mode", [ExtractMode.auto, ExtractMode.extract], ids=["replayed", "re-extracted"]
+)
+def test_running_a_date_twice_leaves_every_table_identical(
+    pipeline_env: Path,
+    second_mode: ExtractMode,
+    run_date: dt.date,
+    table_contents: Callable[[Path], dict],
+) -> None:
+    first = nightly(date=run_date)
+    once = table_contents(pipeline_env / "analytics.duckdb")
+
+    second = nightly(date=run_date, mode=second_mode)
+
+    assert second.replayed is (second_mode is ExtractMode.auto)
+    assert second.counts == first.counts
+    assert table_contents(pipeline_env / "analytics.duckdb") == once
+    assert all(
+        once[table]
+        for table in (
+            "fact_profile_daily",
+            "fact_post_metrics",
+            "fact_audience_share",
+            "dim_influencer",
+        )
+    )
+
+
+@pytest.mark.faults(malformed_rate=0.05, seed=3)
+def test_malformed_records_are_quarantined_with_reasons_while_the_rest_loads(
+    simulator: SimulatorServer,
+    pipeline_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    run_date: dt.date,
+) -> None:
+    monkeypatch.setenv("INFLUENCERS_MAX_QUARANTINE_SHARE", "0.5")
+
+    summary = nightly(date=run_date)
+
+    assert reconciled(summary.counts) == {"profiles": True, "media": True, "audience": True}
+    assert summary.counts["media"].quarantined > 0
+    assert summary.counts["media"].deduplicated > 0
+    connection = duckdb.connect(str(pipeline_env / "analytics.duckdb"), read_only=True)
+    quarantined = connection.execute(
+        "select entity, raw_record, failed_checks, landed_file, line_number from quarantine"
+    ).fetchall()
+    connection.close()
+    assert len(quarantined) == sum(c.quarantined for c in summary.counts.values())
+    for entity, raw_record, failed_checks, landed_file, line_number in quarantined:
+        assert failed_checks, raw_record
+        assert landed_file.startswith(f"instagram_graph/{entity}/date={run_date}/")
+        landed_lines = gzip.decompress((pipeline_env / "raw" / landed_file).read_bytes())
+        assert landed_lines.decode().splitlines()[line_number - 1] == raw_record
+        json.loads(raw_record)
+    reasons = {check.split(" (got")[0] for *_, checks, _, _ in quarantined for check in checks}
+    assert reasons & {
+        "comments_count: non_negative_integer",
+        "like_count: non_negative_integer",
+        "post_id: not_nullable",
+        "timestamp: not_nullable",
+        "comments_count: not_nullable",
+        "followers_count: non_negative_integer",
+        "followers_count: not_nullable",
+    }
+
+
+@pytest.mark.faults(malformed_rate=0.05, seed=3)
+def test_a_run_over_the_quarantine_threshold_fails_after_loading_the_valid_rows(
+    simulator: SimulatorServer,
+    pipeline_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    run_date: dt.date,
+) -> None:
+    monkeypatch.setenv("INFLUENCERS_MAX_QUARANTINE_SHARE", "0.001")
+
+    with pytest.raises(QuarantineThresholdExceeded, match=r"quarantined share above 0\.1%"):
+        nightly(date=run_date)
+
+    connection = duckdb.connect(str(pipeline_env / "analytics.duckdb"), read_only=True)
+    loaded_posts = connection.execute("select count(*) from fact_post_metrics").fetchall()[0][0]
+    statuses = connection.execute(
+        "select distinct status from pipeline_runs where step = 'validate' and entity = 'media'"
+    ).fetchall()
+    connection.close()
+    assert loaded_posts > 0
+    assert statuses == [("quarantine_exceeded",)]
+
+
+def test_faults_on_the_wire_do_not_change_the_warehouse(
+    pipeline_env: Path,
+    world,
+    monkeypatch: pytest.MonkeyPatch,
+    all_logs: list[str],
+    run_date: dt.date,
+    token: str,
+    table_contents: Callable[[Path], dict],
+) -> None:
+    from sources.simulator import FaultConfig
+
+    nightly(date=run_date)
+    fault_free = table_contents(pipeline_env / "analytics.duckdb")
+    faulty = FaultConfig(error_rate=0.2, slow_rate=0.05, slow_seconds=0.2, seed=11)
+    with SimulatorServer(world, access_token=token, faults=faulty) as server:
+        monkeypatch.setenv("INFLUENCERS_INSTAGRAM_API_URL", server.url)
+        monkeypatch.setenv("INFLUENCERS_INSTAGRAM_ACCESS_token", token)
+        monkeypatch.setenv("INFLUENCERS_INSTAGRAM_SUPPORTS_AS_OF", "true")
+        monkeypatch.setenv("INFLUENCERS_DATA_DIR", str(pipeline_env.parent / "faulty"))
+
+        nightly(date=run_date)
+
+    assert any("retrying" in line for line in all_logs), "the faults were not exercised"
+    assert table_contents(pipeline_env.parent / "faulty" / "analytics.duckdb") == fault_free
+
+
+@pytest.mark.faults(error_rate=0.3, malformed_rate=0.02, seed=5)
+def test_the_token_never_reaches_logs_raw_files_or_the_warehouse(
+    simulator: SimulatorServer,
+    pipeline_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    all_logs: list[str],
+    capfd: pytest.CaptureFixture[str],
+    run_date: dt.date,
+    token: str,
+) -> None:
+    monkeypatch.setenv("INFLUENCERS_MAX_QUARANTINE_SHARE", "0.5")
+    nightly(date=run_date)
+    monkeypatch.setenv("INFLUENCERS_INSTAGRAM_ACCESS_token", "wrong-" + token)
+    with pytest.raises(GraphApiError, match="Graph code 190") as failure:
+        nightly(date=run_date, mode=ExtractMode.extract)
+
+    assert "access_token=***" in str(failure.value)
+    assert any("access_token=***" in line for line in all_logs)
+    places = {
+        "logs": "\n".join(all_logs),
+        "console": "".join(capfd.readouterr()),
+        "error": str(failure.value),
+    }
+    for path in (pipeline_env / "raw").rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            places[str(path)] = (gzip.decompress(data) if path.suffix == ".gz" else data).decode()
+    connection = duckdb.connect(str(pipeline_env / "warehouse.duckdb"), read_only=True)
+    for table in ("pipeline_runs", "quarantine"):
+        places[table] = str(connection.execute(f"select * from {table}").fetchall())
+    failed = connection.execute(
+        "select step, message from pipeline_runs where status = 'failed'"
+    ).fetchall()
+    connection.close()
+    assert failed and failed[0][0] == "extract" and "Invalid OAuth" in failed[0][1]
+    leaks = [line for line in all_logs if token in line][:3]
+    assert [place for place, text in places.items() if token in text] == [], leaks
