@@ -28,6 +28,17 @@ DateOption = Annotated[
 ]
 
 
+@app.callback()
+def _prefect_defaults() -> None:
+    """Prefect settings for a command-line run, set before Prefect is first imported."""
+    # Offline machine: no telemetry (its write also locked Prefect's SQLite in test runs).
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    # With no Prefect server configured, Prefect starts a temporary one, which takes ~10 s on a
+    # small machine: its 20 s default timeout is too tight there.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+
+
 def _quiet_prefect() -> None:
     """Keep Prefect's per-task INFO lines off a person's terminal (they stay in the UI/API)."""
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -80,7 +91,7 @@ def demo(
             progress.update(bar, description=f"nightly {date}")
             summaries.append(nightly_flow(date=date))
             progress.advance(bar)
-    _print_warehouse_summary(Path(summaries[-1].published_path), summaries)
+    _print_warehouse_summary(Path(summaries[-1].published_path))
 
 
 @app.command()
@@ -176,7 +187,7 @@ def _print_run(summary: object) -> None:
     console.print(f"Analysts' copy: {summary.published_path}")
 
 
-def _print_warehouse_summary(published_path: Path, summaries: list[object]) -> None:
+def _print_warehouse_summary(published_path: Path) -> None:
     from warehouse.connection import open_warehouse
 
     connection = open_warehouse(published_path, read_only=True)

@@ -16,6 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+import pandera.polars as pa
 import polars as pl
 from prefect import State, flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -148,9 +149,11 @@ def instagram_endpoint(settings: Settings, *, page_size: int = 25) -> Iterator[G
         size=settings.simulator_size,
         anchor=settings.simulator_anchor,
     )
-    token = secrets.token_urlsafe(24)
-    with SimulatorServer(world, access_token=token) as server:
-        yield GraphApiConfig(base_url=server.url, access_token=token, sends_as_of=True, **common)
+    simulator_token = secrets.token_urlsafe(24)
+    with SimulatorServer(world, access_token=simulator_token) as server:
+        yield GraphApiConfig(
+            base_url=server.url, access_token=simulator_token, sends_as_of=True, **common
+        )
 
 
 @task(cache_policy=NO_CACHE)
@@ -277,21 +280,28 @@ def transform_partition(
 ) -> tuple[pl.DataFrame, dict[str, pl.DataFrame]]:
     """The warehouse rows of one date, each frame checked against its table's contract."""
     profiles = splits["profiles"].valid.lazy()
-    influencers = DimInfluencer.validate(
-        influencer_sightings(profiles, roster.lazy(), PLATFORM).collect()
+    influencers = _checked(
+        DimInfluencer, influencer_sightings(profiles, roster.lazy(), PLATFORM).collect()
     )
     facts = {
-        "fact_profile_daily": FactProfileDaily.validate(
-            fact_profile_daily(profiles, PLATFORM).collect()
+        "fact_profile_daily": _checked(
+            FactProfileDaily, fact_profile_daily(profiles, PLATFORM).collect()
         ),
-        "fact_post_metrics": FactPostMetrics.validate(
-            fact_post_metrics(splits["media"].valid.lazy(), PLATFORM).collect()
+        "fact_post_metrics": _checked(
+            FactPostMetrics, fact_post_metrics(splits["media"].valid.lazy(), PLATFORM).collect()
         ),
-        "fact_audience_share": FactAudienceShare.validate(
-            fact_audience_share(splits["audience"].valid.lazy(), PLATFORM).collect()
+        "fact_audience_share": _checked(
+            FactAudienceShare,
+            fact_audience_share(splits["audience"].valid.lazy(), PLATFORM).collect(),
         ),
     }
     return influencers, facts
+
+
+def _checked(model: type[pa.DataFrameModel], frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` after checking it meets its table's contract (a failure is a transform bug)."""
+    model.validate(frame)
+    return frame
 
 
 @task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
@@ -472,7 +482,7 @@ def _run_log(
     return pl.DataFrame(rows, schema=_RUN_LOG_SCHEMA)
 
 
-_RUN_LOG_SCHEMA = {
+_RUN_LOG_COLUMNS: dict[str, Any] = {
     "run_id": pl.String,
     "flow_run_id": pl.String,
     "landing_run_id": pl.String,
@@ -490,6 +500,7 @@ _RUN_LOG_SCHEMA = {
     "finished_at": pl.Datetime("us"),
     "message": pl.String,
 }
+_RUN_LOG_SCHEMA = pl.Schema(_RUN_LOG_COLUMNS)
 
 
 def _record_failure(
