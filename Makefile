@@ -10,7 +10,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 
-.PHONY: install demo test test-all lint typecheck format lock clean
+.PHONY: install browser demo test test-all lint format docs lock clean
 
 install: $(INSTALLED)
 
@@ -19,14 +19,24 @@ $(INSTALLED): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $@
 
+# Debian's Chromium renders the HTML report in the browser test (no browser download needed).
+browser:
+	@command -v chromium >/dev/null || { \
+	  echo "installing Debian's chromium for the browser test (needs root)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 demo: install
 	$(BIN)/influencers demo
 
-test: install lint
+test: install lint browser
 	$(BIN)/python -m pytest -m "not slow"
 
-test-all: install lint
+test-all: install lint browser
 	$(BIN)/python -m pytest
+
+# Regenerate docs/data_dictionary.md from the comments in a freshly migrated warehouse.
+docs: install
+	$(BIN)/python -m warehouse.dictionary docs/data_dictionary.md
 
 lint: install
 	$(BIN)/ruff check .

@@ -61,8 +61,14 @@ def nightly(
 
 @app.command()
 def demo(
-    days: Annotated[int, typer.Option(min=1, help="How many days of history to load.")] = 14,
-    end: DateOption = None,
+    days: Annotated[
+        int,
+        typer.Option(min=1, help="Days of history to load."),
+    ] = 14,
+    end: Annotated[
+        dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Last date to load (default: yesterday)."),
+    ] = None,
 ) -> None:
     """Load the last DAYS days from the simulated platforms and print what landed where."""
     _quiet_prefect()

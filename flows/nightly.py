@@ -213,6 +213,7 @@ def extract_and_land(
     accounts: list[TrackedAccount],
     raw_dir: Path,
     lookback_days: int,
+    fetch_audience: bool,
 ) -> LandingManifest:
     """Fetch every tracked account as of ``partition_date`` and land the records raw."""
     logger = get_run_logger()
@@ -226,7 +227,12 @@ def extract_and_land(
         )
     with InstagramGraphClient(endpoint) as client:
         extract = extract_instagram(
-            client, accounts, partition_date, lookback_days, endpoint.concurrency
+            client,
+            accounts,
+            partition_date,
+            lookback_days,
+            endpoint.concurrency,
+            fetch_audience=fetch_audience,
         )
     notes = [f"{p.handle} ({p.entity}): {p.reason}" for p in extract.problems]
     manifest = land_run(
@@ -359,6 +365,7 @@ def nightly(date: dt.date | None = None, mode: ExtractMode = ExtractMode.auto) -
                     accounts,
                     settings.raw_dir,
                     settings.post_lookback_days,
+                    partition_date.weekday() in settings.audience_weekdays,
                 )
         else:
             logger.info("replaying landing %s of %s", manifest.run_id, partition_date)

@@ -61,6 +61,11 @@ class Settings(BaseSettings):
         DEFAULT_ANCHOR, description="The simulated world's 'present', around which events happen."
     )
 
+    audience_weekdays: frozenset[int] = Field(
+        frozenset({6}),
+        description="Weekdays (0 = Monday .. 6 = Sunday) on which audience demographics are "
+        "extracted; they change slowly and cost four calls per connected creator.",
+    )
     post_lookback_days: int = Field(
         14, ge=1, description="Posts published this many days before the run date are observed."
     )

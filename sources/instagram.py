@@ -291,6 +291,8 @@ def extract_instagram(
     as_of: dt.date,
     lookback_days: int,
     concurrency: int,
+    *,
+    fetch_audience: bool = True,
 ) -> InstagramExtract:
     """Extract profiles, recent media and (for connected creators) audience demographics.
 
@@ -305,7 +307,9 @@ def extract_instagram(
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="instagram") as pool:
         per_account = list(
             pool.map(
-                lambda account: _extract_account(client, account, as_of, published_since),
+                lambda account: _extract_account(
+                    client, account, as_of, published_since, fetch_audience
+                ),
                 instagram_accounts,
             )
         )
@@ -323,6 +327,7 @@ def _extract_account(
     account: TrackedAccount,
     as_of: dt.date,
     published_since: dt.datetime,
+    fetch_audience: bool,
 ) -> InstagramExtract:
     extract = InstagramExtract()
     try:
@@ -343,7 +348,7 @@ def _extract_account(
     account_id = profile.get("id")
     media_context = {**context, "_account_id": account_id}
     extract.media.extend({**media_context, **item} for item in media)
-    if not account.connected or not isinstance(account_id, str):
+    if not fetch_audience or not account.connected or not isinstance(account_id, str):
         return extract
     for breakdown in DEMOGRAPHIC_BREAKDOWNS:
         try:

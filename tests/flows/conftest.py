@@ -16,7 +16,8 @@ from sources.simulator import FaultConfig, SimulatedWorld, SimulatorServer, writ
 
 # A small world keeps each nightly run to about a second; the seed matches the default world.
 WORLD_SIZE = 24
-RUN_DATE = dt.date(2026, 10, 20)
+# A Sunday: audience demographics are extracted on Sundays by default.
+RUN_DATE = dt.date(2026, 10, 18)
 TOKEN = "tok-e2e-7f3a9c2b51d84e06a1"
 CONTRACT_TABLES = (
     "roster",
