@@ -496,6 +496,8 @@ class _GraphRequestHandler(BaseHTTPRequestHandler):
 
     def _send(self, answer: _Answer) -> None:
         body = json.dumps(answer.body, ensure_ascii=False).encode("utf-8")
+        # Counted before writing: a client that has read its answer must see it counted.
+        self.server.simulator._count_answer()
         try:
             self.send_response(answer.status)
             self.send_header("Content-Type", "application/json")
@@ -506,8 +508,6 @@ class _GraphRequestHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
-            return
-        self.server.simulator._count_answer()
 
 
 class _SimulatorHTTPServer(ThreadingHTTPServer):
@@ -580,7 +580,7 @@ class SimulatorServer:
 
     @property
     def request_count(self) -> int:
-        """Number of requests answered so far."""
+        """Number of requests answered (or being answered) so far."""
         with self._count_lock:
             return self._request_count
 
