@@ -164,10 +164,12 @@ def _insert(connection: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFra
 
 
 def _merge(connection: duckdb.DuckDBPyConnection, statement: str, frame: pl.DataFrame) -> None:
+    """Run ``statement``, which reads the frame as ``incoming``.
+
+    DuckDB's replacement scan finds the local variable by name. Registering and unregistering a
+    view instead would fail inside an aborted transaction and hide the error that aborted it.
+    """
     if frame.is_empty():
         return
-    connection.register("incoming", frame)
-    try:
-        connection.execute(statement)
-    finally:
-        connection.unregister("incoming")
+    incoming = frame  # noqa: F841  (read by name from the SQL)
+    connection.execute(statement)

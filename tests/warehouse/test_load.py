@@ -114,7 +114,8 @@ def test_a_failing_load_rolls_back_the_whole_partition(tmp_path: Path) -> None:
     broken = partition(DAY, 2000)
     broken.facts["fact_post_metrics"] = pl.DataFrame({"platform": ["instagram"]})
 
-    with pytest.raises(duckdb.Error):
+    # the error that aborted the transaction reaches the caller, naming what is wrong
+    with pytest.raises(duckdb.Error, match="observed_date"):
         load_partition(connection, broken)
 
     assert table(connection, "fact_profile_daily")[0][3] == 1000
