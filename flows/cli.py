@@ -63,8 +63,10 @@ def nightly(
 def demo(
     days: Annotated[
         int,
-        typer.Option(min=1, help="Days of history to load."),
-    ] = 14,
+        typer.Option(
+            min=1, help="Days of history to load (70: every report column needs 9 weeks)."
+        ),
+    ] = 70,
     end: Annotated[
         dt.datetime | None,
         typer.Option(formats=["%Y-%m-%d"], help="Last date to load (default: yesterday)."),
@@ -74,6 +76,7 @@ def demo(
     _quiet_prefect()
     from flows.nightly import nightly as nightly_flow
     from flows.settings import load_settings
+    from flows.weekly import iso_week_label, weekly_reports
 
     settings = load_settings()
     last = end.date() if end else dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
@@ -97,7 +100,50 @@ def demo(
             progress.update(bar, description=f"nightly {date}")
             summaries.append(nightly_flow(date=date))
             progress.advance(bar)
+    weeks = _full_weeks(dates[0], dates[-1])
+    reports = []
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        bar = progress.add_task("weekly reports", total=len(weeks))
+        for week_start in weeks:
+            label = iso_week_label(week_start)
+            progress.update(bar, description=f"weekly reports {label}")
+            reports.append(weekly_reports(week=label))
+            progress.advance(bar)
     _print_warehouse_summary(Path(summaries[-1].published_path))
+    if reports:
+        _print_reports(reports[-1])
+
+
+def _full_weeks(first: dt.date, last: dt.date) -> list[dt.date]:
+    """Mondays of the ISO weeks lying wholly inside [first, last]."""
+    monday = first + dt.timedelta(days=(7 - first.weekday()) % 7)
+    weeks = []
+    while monday + dt.timedelta(days=6) <= last:
+        weeks.append(monday)
+        monday += dt.timedelta(days=7)
+    return weeks
+
+
+@app.command()
+def report(
+    week: Annotated[
+        str | None, typer.Option(help="ISO week, e.g. 2026-W47 (default: last full week).")
+    ] = None,
+    as_of: Annotated[
+        dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="As-of date (default: the Monday after)."),
+    ] = None,
+) -> None:
+    """Build the weekly engagement, audience-match and tier-drift reports of one ISO week."""
+    from flows.weekly import weekly_reports
+
+    _print_reports(weekly_reports(week=week, as_of=as_of.date() if as_of else None))
 
 
 @app.command()
@@ -231,3 +277,27 @@ def _print_warehouse_summary(published_path: Path) -> None:
         "dim_influencer using (platform, account_id) where snapshot_date = (select "
         "max(snapshot_date) from fact_profile_daily) order by followers desc limit 10').show()\""
     )
+
+
+def _print_reports(summary: object) -> None:
+    from flows.weekly import WeeklyReportSummary, iso_week_label
+
+    assert isinstance(summary, WeeklyReportSummary)
+    console.print(
+        f"\n[bold]Reports for {iso_week_label(summary.week_start)}[/] (as of {summary.as_of}): "
+        + ", ".join(f"{rows} rows in {table}" for table, rows in summary.rows.items())
+    )
+    drift = Table("recommendation", "accounts", title="Tier drift")
+    for recommendation, handles in summary.recommendations.items():
+        shown = ", ".join(handles[:6]) + (" ..." if len(handles) > 6 else "")
+        drift.add_row(recommendation, f"{len(handles)}: {shown}")
+    console.print(drift)
+    matches = Table("brand", "best audience matches (score)", title="Audience match")
+    for brand, top in summary.top_matches.items():
+        matches.add_row(brand, ", ".join(f"{handle} ({score:.0f})" for handle, score in top))
+    console.print(matches)
+    leaders = Table("tier", "engagement leaders (rate)", title="Weekly engagement")
+    for tier, top in summary.engagement_leaders.items():
+        leaders.add_row(tier, ", ".join(f"{handle} ({rate:.2%})" for handle, rate in top))
+    console.print(leaders)
+    console.print(f"HTML report: [bold]{summary.html_path}[/]")

@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from sources.brands import DEFAULT_BRANDS_PATH
 from sources.simulator import DEFAULT_ANCHOR, DEFAULT_ROSTER_PATH, DEFAULT_SEED, DEFAULT_SIZE
 
 ENV_PREFIX = "INFLUENCERS_"
@@ -34,6 +35,15 @@ class Settings(BaseSettings):
     roster_path: Path = Field(
         DEFAULT_ROSTER_PATH,
         description="CSV of tracked accounts (platform, handle, connected, country, category).",
+    )
+
+    brands_path: Path = Field(
+        DEFAULT_BRANDS_PATH,
+        description="TOML file of brands: recruit tiers, target audience weights per dimension.",
+    )
+    tier_bounds: tuple[int, int, int] = Field(
+        (10_000, 100_000, 1_000_000),
+        description="Lower follower bounds of the micro, macro and mega tiers (nano starts at 0).",
     )
 
     instagram_api_url: str | None = Field(
@@ -80,6 +90,16 @@ class Settings(BaseSettings):
     http_max_retries: int = Field(6, ge=0, description="Retries per request on 429/5xx/throttle.")
     http_concurrency: int = Field(4, ge=1, description="Requests in flight at once.")
 
+    @field_validator("tier_bounds")
+    @classmethod
+    def _tier_bounds_increase(cls, bounds: tuple[int, int, int]) -> tuple[int, int, int]:
+        if not 0 < bounds[0] < bounds[1] < bounds[2]:
+            raise ValueError(
+                f"{ENV_PREFIX}TIER_BOUNDS must be three increasing positive follower counts "
+                f"(micro, macro, mega), got {list(bounds)}"
+            )
+        return bounds
+
     @model_validator(mode="after")
     def _real_api_needs_a_token(self) -> Settings:
         if self.instagram_api_url and self.instagram_access_token is None:
@@ -103,6 +123,11 @@ class Settings(BaseSettings):
     def published_path(self) -> Path:
         """The analysts' copy, swapped in atomically after each run."""
         return self.data_dir / "analytics.duckdb"
+
+    @property
+    def reports_dir(self) -> Path:
+        """Where the weekly HTML reports are written."""
+        return self.data_dir / "reports"
 
     @property
     def uses_embedded_simulator(self) -> bool:

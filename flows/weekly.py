@@ -1,0 +1,272 @@
+"""The weekly reports flow: engagement, audience match and tier drift for one ISO week.
+
+It rebuilds only the requested week's rows (and the audience match of its as-of date), in one
+transaction, so re-running a week leaves the report tables identical and the cost does not grow
+with the years of history kept. Each run leaves Prefect artifacts (a markdown summary and tables)
+and a self-contained HTML report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
+from flows.brands import brand_frames
+from flows.nightly import publish_warehouse
+from flows.settings import Settings, load_settings
+from sources.brands import read_brand_file
+from warehouse.brands import load_brands
+from warehouse.connection import open_warehouse
+from warehouse.html_report import render_weekly_report
+from warehouse.outputs import read_week_outputs
+from warehouse.reports import Tier, build_weekly_reports, default_as_of, iso_week_start
+
+TOP_ROWS = 10
+RECOMMENDATION_ORDER = ("move_on", "review", "watch", "keep")
+
+
+@dataclass
+class WeeklyReportSummary:
+    """What a weekly run built, for the command line and the flow's return value."""
+
+    week_start: dt.date
+    as_of: dt.date
+    rows: dict[str, int]
+    html_path: str
+    published_path: str
+    recommendations: dict[str, list[str]] = field(default_factory=dict)
+    top_matches: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    engagement_leaders: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+
+
+def week_start_for(week: str | None) -> dt.date:
+    """The Monday of ``week`` (``2026-W47``), or of the last full week before the run's start."""
+    if week:
+        return iso_week_start(week)
+    scheduled = flow_run.scheduled_start_time
+    started = scheduled if scheduled is not None else dt.datetime.now(dt.UTC)
+    today = started.astimezone(dt.UTC).date()
+    return today - dt.timedelta(days=today.weekday() + 7)
+
+
+def iso_week_label(week_start: dt.date) -> str:
+    year, week, _ = week_start.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _flow_run_name() -> str:
+    week = flow_run.parameters.get("week")
+    return f"weekly-reports-{iso_week_label(week_start_for(week))}"
+
+
+def tiers_from(settings: Settings) -> tuple[Tier, ...]:
+    micro, macro, mega = settings.tier_bounds
+    return (
+        Tier("nano", 0, micro),
+        Tier("micro", micro, macro),
+        Tier("macro", macro, mega),
+        Tier("mega", mega, None),
+    )
+
+
+@task(cache_policy=NO_CACHE)
+def build_reports(
+    warehouse_path: Path,
+    brands_path: Path,
+    week_start: dt.date,
+    as_of: dt.date,
+    tiers: tuple[Tier, ...],
+) -> tuple[dict[str, int], dict[str, pl.DataFrame]]:
+    """Load the brand file, rebuild the week's reports, and read back what the outputs show."""
+    frames = brand_frames(read_brand_file(brands_path))
+    connection = open_warehouse(warehouse_path)
+    try:
+        load_brands(connection, frames)
+        rows = build_weekly_reports(connection, week_start, as_of, tiers)
+        outputs = read_week_outputs(connection, week_start, as_of)
+        connection.execute("checkpoint")
+    finally:
+        connection.close()
+    return rows, outputs
+
+
+@task(cache_policy=NO_CACHE)
+def write_html_report(
+    reports_dir: Path,
+    week_start: dt.date,
+    as_of: dt.date,
+    outputs: dict[str, pl.DataFrame],
+    tiers: tuple[Tier, ...],
+) -> Path:
+    """Write the week's self-contained HTML report; return its path."""
+    html = render_weekly_report(
+        week_start,
+        as_of,
+        outputs["engagement"],
+        outputs["audience_match"],
+        outputs["drift"],
+        outputs["trajectories"],
+        [(t.name, t.min_followers, t.max_followers) for t in tiers],
+    )
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    path = reports_dir / f"weekly-{iso_week_label(week_start)}.html"
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+@task(cache_policy=NO_CACHE)
+def publish_artifacts(
+    week_start: dt.date, as_of: dt.date, outputs: dict[str, pl.DataFrame], html_path: Path
+) -> WeeklyReportSummary:
+    """Markdown summary and table artifacts in Prefect, for the analyst opening the run."""
+    label = iso_week_label(week_start)
+    key = label.lower()
+    drift = outputs["drift"]
+    recommendations = {
+        recommendation: drift.filter(pl.col("recommendation") == recommendation)
+        .sort("handle")["handle"]
+        .to_list()
+        for recommendation in RECOMMENDATION_ORDER
+    }
+    match = outputs["audience_match"]
+    top_matches = {
+        brand: [
+            (row["handle"], row["match_score"])
+            for row in group.sort("rank").head(3).iter_rows(named=True)
+        ]
+        for (brand,), group in match.group_by("brand_id", maintain_order=True)
+    }
+    engagement = outputs["engagement"]
+    leaders = {
+        tier: [
+            (row["handle"], row["engagement_rate"])
+            for row in group.sort("rank_in_tier").head(3).iter_rows(named=True)
+        ]
+        for (tier,), group in engagement.filter(pl.col("engagement_rate").is_not_null())
+        .sort("tier")
+        .group_by("tier", maintain_order=True)
+    }
+    summary = WeeklyReportSummary(
+        week_start=week_start,
+        as_of=as_of,
+        rows={},
+        html_path=str(html_path),
+        published_path="",
+        recommendations=recommendations,
+        top_matches=top_matches,
+        engagement_leaders=leaders,
+    )
+    create_markdown_artifact(
+        key=f"weekly-summary-{key}",
+        markdown=summary_markdown(summary),
+        description=f"Who to keep, watch, review or move on in {label}",
+    )
+    for name, frame, columns in (
+        ("tier-drift", drift.filter(pl.col("recommendation") != "keep"), DRIFT_COLUMNS),
+        ("audience-match", match.filter(pl.col("rank") <= TOP_ROWS), MATCH_COLUMNS),
+        ("engagement", engagement.filter(pl.col("rank_in_tier") <= 5), ENGAGEMENT_COLUMNS),
+    ):
+        create_table_artifact(
+            key=f"{name}-{key}",
+            table=_jsonable(frame.select(columns)),
+            description=f"{name.replace('-', ' ')} for {label}",
+        )
+    return summary
+
+
+DRIFT_COLUMNS = [
+    "handle",
+    "followers",
+    "tier",
+    "tier_4w_ago",
+    "weeks_to_next_tier",
+    "anomalous_growth",
+    "status",
+    "recommendation",
+]
+MATCH_COLUMNS = [
+    "brand_id",
+    "rank",
+    "handle",
+    "match_score",
+    "in_target_share",
+    "reachable_target_audience",
+]
+ENGAGEMENT_COLUMNS = [
+    "tier",
+    "rank_in_tier",
+    "handle",
+    "engagement_rate",
+    "er_index",
+    "posts",
+    "followers_end",
+]
+
+
+def summary_markdown(summary: WeeklyReportSummary) -> str:
+    """The week in a few lines, in the order an analyst acts on it."""
+    label = iso_week_label(summary.week_start)
+    lines = [f"# Influencer week {label} (as of {summary.as_of})", ""]
+    lines += ["## Tier drift", ""]
+    for recommendation in RECOMMENDATION_ORDER:
+        handles = summary.recommendations.get(recommendation, [])
+        shown = ", ".join(handles[:15]) + (
+            f" and {len(handles) - 15} more" if len(handles) > 15 else ""
+        )
+        lines.append(f"- **{recommendation.replace('_', ' ')}** ({len(handles)}): {shown or '-'}")
+    lines += ["", "## Best audience matches", ""]
+    for brand, matches in summary.top_matches.items():
+        shown = ", ".join(f"{handle} ({score:.0f})" for handle, score in matches)
+        lines.append(f"- **{brand}**: {shown or '-'}")
+    lines += ["", "## Engagement leaders per tier", ""]
+    for tier, leaders in summary.engagement_leaders.items():
+        shown = ", ".join(f"{handle} ({rate:.2%})" for handle, rate in leaders)
+        lines.append(f"- **{tier}**: {shown}")
+    lines += ["", f"HTML report: `{summary.html_path}`"]
+    return "\n".join(lines)
+
+
+def _jsonable(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in row.items()}
+        for row in frame.iter_rows(named=True)
+    ]
+
+
+@flow(name="weekly-reports", flow_run_name=_flow_run_name, log_prints=True)
+def weekly_reports(week: str | None = None, as_of: dt.date | None = None) -> WeeklyReportSummary:
+    """Build the engagement, audience-match and tier-drift reports of one ISO week.
+
+    Args:
+        week: ISO week such as ``2026-W47``; default: the last full week before the run.
+        as_of: posts are measured at their latest observation up to this date, audiences as of
+            it; default: the day after the week ends.
+    """
+    settings = load_settings()
+    week_start = week_start_for(week)
+    report_as_of = as_of or default_as_of(week_start)
+    tiers = tiers_from(settings)
+    rows, outputs = build_reports(
+        settings.warehouse_path, settings.brands_path, week_start, report_as_of, tiers
+    )
+    html_path = write_html_report(settings.reports_dir, week_start, report_as_of, outputs, tiers)
+    publish_warehouse(settings.warehouse_path, settings.published_path)
+    summary = publish_artifacts(week_start, report_as_of, outputs, html_path)
+    summary.rows = rows
+    summary.published_path = str(settings.published_path)
+    get_run_logger().info(
+        "built %s for %s (as of %s); HTML report %s",
+        ", ".join(f"{count} {table}" for table, count in rows.items()),
+        iso_week_label(week_start),
+        report_as_of,
+        html_path,
+    )
+    return summary

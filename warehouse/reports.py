@@ -1,0 +1,212 @@
+"""The three weekly analyst reports of REPORTS.md, built inside the warehouse by SQL.
+
+Each report is one SELECT in ``warehouse/sql/<table>.sql`` (package data), run with the DuckDB
+named parameters ``$week_start`` (the ISO week's Monday) and ``$as_of`` (posts are measured at
+their latest observation up to it, audiences and followers as of it):
+
+- ``rpt_weekly_engagement`` — one row per (platform, account_id, week_start);
+- ``rpt_audience_match`` — one row per (brand_id, platform, account_id, as_of_date);
+- ``rpt_tier_drift`` — one row per (platform, account_id, week_start).
+
+The per-account weekly engagement is written once, as the table macro
+``weekly_engagement_rates(first_week, last_week, last_as_of)`` created by migration
+``002_reports.sql``: ``rpt_weekly_engagement`` reads two weeks of it (this one and the previous,
+for ``er_change_pp``), ``rpt_tier_drift`` eight (for ``er_trend_pp_per_week``). Every week but
+the last is measured as of its own default as-of date, so a report never depends on which weeks
+were built before, and analysts can call the macro themselves.
+
+Choices where REPORTS.md is silent:
+
+- The weekly reports have a row for every account with at least one snapshot in the week; the
+  audience match for every account with a snapshot in the 28 days up to the as-of date.
+- A snapshot stands in for a later date for at most 28 days (followers at a post, tier 4 weeks
+  ago, the snapshot before a follower delta, followers in the audience match). Together with the
+  56-day growth window and the 90-day audience window this bounds every scan of the fact tables
+  to dates derived from the parameters, so a week costs the same after years of history.
+- A post counts in ``posts`` once it has an observation up to the as-of date; a post with zero
+  followers at post time is left out of the rate like one with none. ``interactions`` is 0 when no
+  post is in the rate. ``rank_in_tier`` is NULL for an account without an engagement rate.
+- Tiers count by position: in ``rpt_tier_drift``'s status rules "micro" is the second configured
+  tier, "nano" the first and "macro or mega" any tier above the second.
+- ``overlap_<dimension>`` is NULL for a dimension the brand does not target; a targeted dimension
+  without audience data has overlap 0, is listed in ``missing_dimensions`` and makes
+  ``in_target_share`` 0 (its share in target is unknown, counted as none). Audience match ranks
+  run across platforms; ``platform`` breaks a tie on ``account_id``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+
+import duckdb
+
+REPORT_TABLES = ("rpt_weekly_engagement", "rpt_audience_match", "rpt_tier_drift")
+ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+@dataclass(frozen=True)
+class Tier:
+    """A follower tier: accounts with ``min_followers <= followers < max_followers``.
+
+    ``max_followers`` is None for the last tier, which has no upper bound.
+    """
+
+    name: str
+    min_followers: int
+    max_followers: int | None
+
+
+DEFAULT_TIERS: tuple[Tier, ...] = (
+    Tier("nano", 0, 10_000),
+    Tier("micro", 10_000, 100_000),
+    Tier("macro", 100_000, 1_000_000),
+    Tier("mega", 1_000_000, None),
+)
+
+
+@dataclass(frozen=True)
+class _Report:
+    table: str
+    # The column whose run value a rebuild replaces: a week, or the as-of date.
+    replaced_by: str
+    # DuckDB refuses named parameters a statement does not use, so each report lists its own.
+    parameters: tuple[str, ...]
+
+
+_REPORTS = (
+    _Report("rpt_weekly_engagement", "week_start", ("week_start", "as_of")),
+    _Report("rpt_audience_match", "as_of_date", ("as_of",)),
+    _Report("rpt_tier_drift", "week_start", ("week_start", "as_of")),
+)
+
+
+def iso_week_start(week: str) -> dt.date:
+    """The Monday of an ISO week written like ``2026-W47``."""
+    match = ISO_WEEK.match(week)
+    if not match:
+        raise ValueError(f"week {week!r} is not an ISO week: write it like 2026-W47")
+    year, number = int(match.group(1)), int(match.group(2))
+    try:
+        return dt.date.fromisocalendar(year, number, 1)
+    except ValueError:
+        last_week = dt.date(year, 12, 28).isocalendar().week
+        raise ValueError(
+            f"week {week!r} does not exist: {year} has ISO weeks W01 to W{last_week}"
+        ) from None
+
+
+def default_as_of(week_start: dt.date) -> dt.date:
+    """The day after the week ends: every post of the week has had a night to be observed."""
+    return week_start + dt.timedelta(days=7)
+
+
+def validate_tiers(tiers: Sequence[Tier]) -> None:
+    """Refuse tiers that do not split [0, ∞) into contiguous, increasing, named ranges."""
+    if not tiers:
+        raise ValueError("no tiers given: give at least one, e.g. the REPORTS.md defaults")
+    names = [tier.name for tier in tiers]
+    for position, tier in enumerate(tiers):
+        label = f"tier {tier.name!r} (position {position + 1})"
+        if not tier.name.strip():
+            raise ValueError(f"tier at position {position + 1} has no name")
+        if names.count(tier.name) > 1:
+            raise ValueError(f"{label}: the name is used by more than one tier")
+        if position == 0 and tier.min_followers != 0:
+            raise ValueError(
+                f"{label} starts at {tier.min_followers} followers: the first tier must start "
+                "at 0 so that every account has a tier"
+            )
+        if position > 0:
+            previous = tiers[position - 1]
+            if tier.min_followers != previous.max_followers:
+                raise ValueError(
+                    f"{label} starts at {tier.min_followers} followers but tier "
+                    f"{previous.name!r} before it ends at {previous.max_followers}: tiers must be "
+                    "contiguous"
+                )
+        is_last = position == len(tiers) - 1
+        if is_last and tier.max_followers is not None:
+            raise ValueError(
+                f"{label} ends at {tier.max_followers} followers: the last tier must have no "
+                "upper bound (max_followers=None)"
+            )
+        if not is_last and tier.max_followers is None:
+            raise ValueError(
+                f"{label} has no upper bound but is not the last tier: only the last may be "
+                "unbounded"
+            )
+        if tier.max_followers is not None and tier.max_followers <= tier.min_followers:
+            raise ValueError(
+                f"{label} ends at {tier.max_followers} followers, not above its start "
+                f"{tier.min_followers}: tiers must be increasing"
+            )
+
+
+def report_sql(table: str) -> str:
+    """The SELECT of one report table, as shipped in ``warehouse/sql/<table>.sql``."""
+    return (
+        resources.files("warehouse")
+        .joinpath("sql", f"{table}.sql")
+        .read_text(encoding="utf-8")
+        .strip()
+        .rstrip(";")
+    )
+
+
+def build_weekly_reports(
+    connection: duckdb.DuckDBPyConnection,
+    week_start: dt.date,
+    as_of: dt.date | None = None,
+    tiers: Sequence[Tier] = DEFAULT_TIERS,
+) -> dict[str, int]:
+    """Rebuild the reports of the ISO week starting ``week_start``; return rows per table.
+
+    Replaces ``dim_tier`` with ``tiers``, the week's rows of ``rpt_weekly_engagement`` and
+    ``rpt_tier_drift`` and the ``as_of`` rows of ``rpt_audience_match``, in one transaction:
+    re-running a week leaves the tables identical, and other weeks' rows are not touched.
+    """
+    if week_start.weekday() != 0:
+        raise ValueError(
+            f"week_start {week_start} is a {week_start:%A}, not a Monday: pass the Monday of the "
+            f"ISO week ({week_start - dt.timedelta(days=week_start.weekday())})"
+        )
+    report_as_of = default_as_of(week_start) if as_of is None else as_of
+    if report_as_of < week_start:
+        raise ValueError(
+            f"as_of {report_as_of} is before the week starting {week_start}: no post of the week "
+            "can have been observed by then"
+        )
+    validate_tiers(tiers)
+    values = {"week_start": week_start, "as_of": report_as_of}
+    run_values = {"week_start": week_start, "as_of_date": report_as_of}
+    rows: dict[str, int] = {}
+    connection.execute("begin transaction")
+    try:
+        connection.execute("delete from dim_tier")
+        connection.executemany(
+            "insert into dim_tier (tier, min_followers, max_followers, tier_order)"
+            " values (?, ?, ?, ?)",
+            [
+                [tier.name, tier.min_followers, tier.max_followers, order]
+                for order, tier in enumerate(tiers, start=1)
+            ],
+        )
+        for report in _REPORTS:
+            connection.execute(
+                f"delete from {report.table} where {report.replaced_by} = ?",
+                [run_values[report.replaced_by]],
+            )
+            inserted = connection.execute(
+                f"insert into {report.table} by name {report_sql(report.table)}",
+                {name: values[name] for name in report.parameters},
+            ).fetchall()
+            rows[report.table] = int(inserted[0][0])
+        connection.execute("commit")
+    except BaseException:
+        connection.execute("rollback")
+        raise
+    return rows
