@@ -10,7 +10,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 
-.PHONY: install browser demo test test-all lint format docs lock clean
+.PHONY: install browser postgres demo up down test test-all lint format docs lock clean
 
 install: $(INSTALLED)
 
@@ -25,13 +25,27 @@ browser:
 	  echo "installing Debian's chromium for the browser test (needs root)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# Debian's PostgreSQL, for the test that runs the Prefect server on it (docs/scale-out.md).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "installing Debian's postgresql (needs root)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+
 demo: install
 	$(BIN)/influencers demo
 
-test: install lint browser
+# A Prefect server on 127.0.0.1:4200 with the deployments of prefect.yaml and a worker; then open
+# http://127.0.0.1:4200 and start a backfill. `make down` stops them.
+up: install
+	scripts/up.sh
+
+down:
+	scripts/down.sh
+
+test: install lint browser postgres
 	$(BIN)/python -m pytest -m "not slow"
 
-test-all: install lint browser
+test-all: install lint browser postgres
 	$(BIN)/python -m pytest
 
 # Regenerate docs/data_dictionary.md from the comments in a freshly migrated warehouse.

@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandera.polars as pa
 import polars as pl
 from prefect import State, flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.concurrency.sync import concurrency
 from prefect.runtime import flow_run
 
 from flows.settings import Settings, load_settings
@@ -64,6 +66,9 @@ ENTITY_TABLES = {
 # The real API answers "now": the counts of the end of yesterday are still what it reports at
 # 02:00 today, but nothing older can be extracted from it.
 LIVE_EXTRACTION_MAX_AGE_DAYS = 1
+WAREHOUSE_WRITER_LIMIT = "warehouse-writer"
+# A load takes about a second; waiting longer than this means a writer is stuck.
+WRITER_WAIT_SECONDS = 1800
 
 
 class ExtractMode(StrEnum):
@@ -107,20 +112,22 @@ class NightlySummary:
     published_path: str = ""
 
 
-def partition_date_for(date: dt.date | None) -> dt.date:
-    """The date a run is for: the given one, or the day before the run was scheduled to start."""
+def partition_date_for(date: dt.date | None, timezone: str = "UTC") -> dt.date:
+    """The date a run is for: the given one, or the day before the run was scheduled to start
+    (in the schedule's timezone), so scheduled runs and backfills share one code path."""
     if date is not None:
         return date
     scheduled = flow_run.scheduled_start_time
     started = scheduled if scheduled is not None else dt.datetime.now(dt.UTC)
-    return started.astimezone(dt.UTC).date() - dt.timedelta(days=1)
+    return started.astimezone(ZoneInfo(timezone)).date() - dt.timedelta(days=1)
 
 
 def _flow_run_name() -> str:
     requested = flow_run.parameters.get("date")
     if isinstance(requested, str):
         requested = dt.date.fromisoformat(requested)
-    return f"nightly-{partition_date_for(requested).isoformat()}"
+    timezone = load_settings().schedule_timezone
+    return f"nightly-{partition_date_for(requested, timezone).isoformat()}"
 
 
 @contextmanager
@@ -154,6 +161,18 @@ def instagram_endpoint(settings: Settings, *, page_size: int = 25) -> Iterator[G
         yield GraphApiConfig(
             base_url=server.url, access_token=simulator_token, sends_as_of=True, **common
         )
+
+
+@contextmanager
+def warehouse_writer() -> Iterator[None]:
+    """Hold the one slot of the ``warehouse-writer`` global concurrency limit.
+
+    DuckDB allows one read-write process per file: runs on several workers extract and validate
+    in parallel, but take turns to write. Without a Prefect server holding the limit (a local
+    run), the limit does not exist and the block runs unguarded.
+    """
+    with concurrency(WAREHOUSE_WRITER_LIMIT, occupy=1, timeout_seconds=WRITER_WAIT_SECONDS):
+        yield
 
 
 @task(cache_policy=NO_CACHE)
@@ -338,7 +357,7 @@ def nightly(date: dt.date | None = None, mode: ExtractMode = ExtractMode.auto) -
             fetch again) or replay (only what already landed).
     """
     settings = load_settings()
-    partition_date = partition_date_for(date)
+    partition_date = partition_date_for(date, settings.schedule_timezone)
     run_id = new_run_id()
     started_at = _now()
     logger = get_run_logger()
@@ -394,21 +413,22 @@ def nightly(date: dt.date | None = None, mode: ExtractMode = ExtractMode.auto) -
             )
         over_threshold = _entities_over_threshold(summary, settings.max_quarantine_share)
         step = "load"
-        load_warehouse(
-            settings.warehouse_path,
-            PartitionLoad(
-                source=SOURCE,
-                platform=PLATFORM,
-                partition_date=partition_date,
-                roster=roster,
-                influencers=influencers,
-                facts=facts,
-                quarantine=_quarantine_rows(splits, manifest),
-                run_log=_run_log(summary, manifest, started_at, _flow_run_id(), over_threshold),
-            ),
-        )
-        step = "publish"
-        publish_warehouse(settings.warehouse_path, settings.published_path)
+        with warehouse_writer():
+            load_warehouse(
+                settings.warehouse_path,
+                PartitionLoad(
+                    source=SOURCE,
+                    platform=PLATFORM,
+                    partition_date=partition_date,
+                    roster=roster,
+                    influencers=influencers,
+                    facts=facts,
+                    quarantine=_quarantine_rows(splits, manifest),
+                    run_log=_run_log(summary, manifest, started_at, _flow_run_id(), over_threshold),
+                ),
+            )
+            step = "publish"
+            publish_warehouse(settings.warehouse_path, settings.published_path)
     except Exception as error:
         _record_failure(settings, partition_date, run_id, step, started_at, error)
         raise
@@ -531,11 +551,12 @@ def _record_failure(
         "message": redact(f"{type(error).__name__}: {error}")[:2000],
     }
     try:
-        connection = open_warehouse(settings.warehouse_path)
-        try:
-            record_runs(connection, pl.DataFrame([row], schema=_RUN_LOG_SCHEMA))
-        finally:
-            connection.close()
+        with warehouse_writer():
+            connection = open_warehouse(settings.warehouse_path)
+            try:
+                record_runs(connection, pl.DataFrame([row], schema=_RUN_LOG_SCHEMA))
+            finally:
+                connection.close()
     except Exception as recording_error:  # the run's own error matters more
         get_run_logger().error("could not record the failed run: %s", recording_error)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -71,6 +72,11 @@ class Settings(BaseSettings):
         DEFAULT_ANCHOR, description="The simulated world's 'present', around which events happen."
     )
 
+    schedule_timezone: str = Field(
+        "UTC",
+        description="Timezone of the schedules; a scheduled nightly run loads the day before "
+        "its start in this timezone.",
+    )
     audience_weekdays: frozenset[int] = Field(
         frozenset({6}),
         description="Weekdays (0 = Monday .. 6 = Sunday) on which audience demographics are "
@@ -89,6 +95,18 @@ class Settings(BaseSettings):
     http_timeout_seconds: float = Field(10.0, gt=0, description="Per-request timeout.")
     http_max_retries: int = Field(6, ge=0, description="Retries per request on 429/5xx/throttle.")
     http_concurrency: int = Field(4, ge=1, description="Requests in flight at once.")
+
+    @field_validator("schedule_timezone")
+    @classmethod
+    def _known_timezone(cls, timezone: str) -> str:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{ENV_PREFIX}SCHEDULE_TIMEZONE {timezone!r} is not an IANA timezone such as "
+                "UTC or Europe/Paris"
+            ) from None
+        return timezone
 
     @field_validator("tier_bounds")
     @classmethod

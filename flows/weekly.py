@@ -20,7 +20,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from flows.brands import brand_frames
-from flows.nightly import publish_warehouse
+from flows.nightly import publish_warehouse, warehouse_writer
 from flows.settings import Settings, load_settings
 from sources.brands import read_brand_file
 from warehouse.brands import load_brands
@@ -254,11 +254,12 @@ def weekly_reports(week: str | None = None, as_of: dt.date | None = None) -> Wee
     week_start = week_start_for(week)
     report_as_of = as_of or default_as_of(week_start)
     tiers = tiers_from(settings)
-    rows, outputs = build_reports(
-        settings.warehouse_path, settings.brands_path, week_start, report_as_of, tiers
-    )
+    with warehouse_writer():
+        rows, outputs = build_reports(
+            settings.warehouse_path, settings.brands_path, week_start, report_as_of, tiers
+        )
+        publish_warehouse(settings.warehouse_path, settings.published_path)
     html_path = write_html_report(settings.reports_dir, week_start, report_as_of, outputs, tiers)
-    publish_warehouse(settings.warehouse_path, settings.published_path)
     summary = publish_artifacts(week_start, report_as_of, outputs, html_path)
     summary.rows = rows
     summary.published_path = str(settings.published_path)
