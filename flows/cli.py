@@ -6,8 +6,9 @@ import datetime as dt
 import os
 import secrets
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -21,6 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
+Item = TypeVar("Item")
 
 DateOption = Annotated[
     dt.datetime | None,
@@ -84,40 +86,36 @@ def demo(
     source = (
         "the simulated platforms (in-process)"
         if settings.uses_embedded_simulator
-        else ("the configured Instagram API")
+        else "the configured Instagram API"
     )
     console.print(f"Loading {dates[0]} .. {dates[-1]} from {source}")
-    summaries = []
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
-        bar = progress.add_task("nightly runs", total=len(dates))
-        for date in dates:
-            progress.update(bar, description=f"nightly {date}")
-            summaries.append(nightly_flow(date=date))
-            progress.advance(bar)
-    weeks = _full_weeks(dates[0], dates[-1])
-    reports = []
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
-        bar = progress.add_task("weekly reports", total=len(weeks))
-        for week_start in weeks:
-            label = iso_week_label(week_start)
-            progress.update(bar, description=f"weekly reports {label}")
-            reports.append(weekly_reports(week=label))
-            progress.advance(bar)
+    summaries = [
+        nightly_flow(date=date) for date in _with_progress(dates, "nightly", lambda date: str(date))
+    ]
+    labels = [iso_week_label(week_start) for week_start in _full_weeks(dates[0], dates[-1])]
+    reports = [
+        weekly_reports(week=label)
+        for label in _with_progress(labels, "weekly reports", lambda label: label)
+    ]
     _print_warehouse_summary(Path(summaries[-1].published_path))
     if reports:
         _print_reports(reports[-1])
+
+
+def _with_progress(items: list[Item], what: str, describe: Callable[[Item], str]) -> Iterator[Item]:
+    """Yield ``items`` while a progress bar shows which one is being worked on."""
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        bar = progress.add_task(what, total=len(items))
+        for item in items:
+            progress.update(bar, description=f"{what} {describe(item)}")
+            yield item
+            progress.advance(bar)
 
 
 def _full_weeks(first: dt.date, last: dt.date) -> list[dt.date]:

@@ -22,7 +22,7 @@ import polars as pl
 from prefect import State, flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.concurrency.sync import concurrency
-from prefect.runtime import flow_run
+from prefect.runtime import deployment, flow_run
 
 from flows.settings import Settings, load_settings
 from schemas.contract import ContractSplit, split_by_contract
@@ -168,9 +168,13 @@ def warehouse_writer() -> Iterator[None]:
     """Hold the one slot of the ``warehouse-writer`` global concurrency limit.
 
     DuckDB allows one read-write process per file: runs on several workers extract and validate
-    in parallel, but take turns to write. Without a Prefect server holding the limit (a local
-    run), the limit does not exist and the block runs unguarded.
+    in parallel, but take turns to write. A run started outside a deployment (the command line,
+    the demo) has no server-side limit to take and writes alone; a deployed run whose server
+    lacks the limit runs unguarded, and Prefect warns about it.
     """
+    if not deployment.id:
+        yield
+        return
     with concurrency(WAREHOUSE_WRITER_LIMIT, occupy=1, timeout_seconds=WRITER_WAIT_SECONDS):
         yield
 
