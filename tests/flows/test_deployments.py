@@ -246,6 +246,25 @@ def test_both_workers_took_work_and_nothing_locked(
     assert locked == []
 
 
+def test_every_nightly_load_took_the_warehouse_writer_slot(
+    stack: Stack, rerun_of_failed_date: dict[str, Any]
+) -> None:
+    events = stack.api(
+        "events/filter",
+        {"filter": {"event": {"prefix": ["prefect.concurrency-limit.acquired"]}}, "limit": 50},
+    )["events"]
+
+    acquired_by = {
+        related.get("prefect.resource.name")
+        for event in events
+        if "warehouse-writer" in event["resource"].get("prefect.resource.name", "")
+        for related in event.get("related", [])
+        if related.get("prefect.resource.role") == "flow-run"
+    }
+    # the six dates that loaded in the first backfill, and the failed date's re-run
+    assert {f"nightly-{day}" for day in DATES} <= acquired_by
+
+
 def test_a_backfill_over_loaded_dates_changes_nothing(
     stack: Stack, rerun_of_failed_date: dict[str, Any]
 ) -> None:
