@@ -123,12 +123,44 @@ def write_html_report(
 
 
 @task(cache_policy=NO_CACHE)
-def publish_artifacts(
-    week_start: dt.date, as_of: dt.date, outputs: dict[str, pl.DataFrame], html_path: Path
-) -> WeeklyReportSummary:
+def publish_artifacts(summary: WeeklyReportSummary, outputs: dict[str, pl.DataFrame]) -> None:
     """Markdown summary and table artifacts in Prefect, for the analyst opening the run."""
-    label = iso_week_label(week_start)
+    label = iso_week_label(summary.week_start)
     key = label.lower()
+    create_markdown_artifact(
+        key=f"weekly-summary-{key}",
+        markdown=summary_markdown(summary),
+        description=f"Who to keep, watch, review or move on in {label}",
+    )
+    for name, frame, columns in (
+        ("tier-drift", outputs["drift"].filter(pl.col("recommendation") != "keep"), DRIFT_COLUMNS),
+        (
+            "audience-match",
+            outputs["audience_match"].filter(pl.col("rank") <= TOP_ROWS),
+            MATCH_COLUMNS,
+        ),
+        (
+            "engagement",
+            outputs["engagement"].filter(pl.col("rank_in_tier") <= 5),
+            ENGAGEMENT_COLUMNS,
+        ),
+    ):
+        create_table_artifact(
+            key=f"{name}-{key}",
+            table=_jsonable(frame.select(columns)),
+            description=f"{name.replace('-', ' ')} for {label}",
+        )
+
+
+def summarize_week(
+    week_start: dt.date,
+    as_of: dt.date,
+    rows: dict[str, int],
+    outputs: dict[str, pl.DataFrame],
+    html_path: Path,
+    published_path: Path,
+) -> WeeklyReportSummary:
+    """Who to keep, watch, review or move on; the best matches; the engagement leaders."""
     drift = outputs["drift"]
     recommendations = {
         recommendation: drift.filter(pl.col("recommendation") == recommendation)
@@ -154,32 +186,16 @@ def publish_artifacts(
         .sort("tier")
         .group_by("tier", maintain_order=True)
     }
-    summary = WeeklyReportSummary(
+    return WeeklyReportSummary(
         week_start=week_start,
         as_of=as_of,
-        rows={},
+        rows=rows,
         html_path=str(html_path),
-        published_path="",
+        published_path=str(published_path),
         recommendations=recommendations,
         top_matches=top_matches,
         engagement_leaders=leaders,
     )
-    create_markdown_artifact(
-        key=f"weekly-summary-{key}",
-        markdown=summary_markdown(summary),
-        description=f"Who to keep, watch, review or move on in {label}",
-    )
-    for name, frame, columns in (
-        ("tier-drift", drift.filter(pl.col("recommendation") != "keep"), DRIFT_COLUMNS),
-        ("audience-match", match.filter(pl.col("rank") <= TOP_ROWS), MATCH_COLUMNS),
-        ("engagement", engagement.filter(pl.col("rank_in_tier") <= 5), ENGAGEMENT_COLUMNS),
-    ):
-        create_table_artifact(
-            key=f"{name}-{key}",
-            table=_jsonable(frame.select(columns)),
-            description=f"{name.replace('-', ' ')} for {label}",
-        )
-    return summary
 
 
 DRIFT_COLUMNS = [
@@ -260,9 +276,10 @@ def weekly_reports(week: str | None = None, as_of: dt.date | None = None) -> Wee
         )
         publish_warehouse(settings.warehouse_path, settings.published_path)
     html_path = write_html_report(settings.reports_dir, week_start, report_as_of, outputs, tiers)
-    summary = publish_artifacts(week_start, report_as_of, outputs, html_path)
-    summary.rows = rows
-    summary.published_path = str(settings.published_path)
+    summary = summarize_week(
+        week_start, report_as_of, rows, outputs, html_path, settings.published_path
+    )
+    publish_artifacts(summary, outputs)
     get_run_logger().info(
         "built %s for %s (as of %s); HTML report %s",
         ", ".join(f"{count} {table}" for table, count in rows.items()),

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import polars as pl
 
+from schemas.warehouse import FactPostMetrics
 from transforms.raw_records import keep_last_landed
 
 POST_KEY = ["platform", "post_id", "observed_date"]
+FACT_POST_METRICS_COLUMNS = list(FactPostMetrics.to_schema().columns)
 GRAPH_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 
 
@@ -28,20 +30,4 @@ def fact_post_metrics(media: pl.LazyFrame, platform: str) -> pl.LazyFrame:
         saves=pl.lit(None, dtype=pl.Int64),
         views=pl.lit(None, dtype=pl.Int64),
     )
-    return (
-        keep_last_landed(typed, POST_KEY)
-        .select(
-            "platform",
-            "post_id",
-            "observed_date",
-            "account_id",
-            "published_at",
-            "media_type",
-            "likes",
-            "comments",
-            "shares",
-            "saves",
-            "views",
-        )
-        .sort(POST_KEY)
-    )
+    return keep_last_landed(typed, POST_KEY).select(FACT_POST_METRICS_COLUMNS).sort(POST_KEY)

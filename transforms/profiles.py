@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import polars as pl
 
+from schemas.warehouse import FactProfileDaily
 from transforms.raw_records import keep_last_landed
 
 PROFILE_KEY = ["platform", "account_id", "snapshot_date"]
+FACT_PROFILE_DAILY_COLUMNS = list(FactProfileDaily.to_schema().columns)
 
 
 def fact_profile_daily(profiles: pl.LazyFrame, platform: str) -> pl.LazyFrame:
@@ -18,11 +20,7 @@ def fact_profile_daily(profiles: pl.LazyFrame, platform: str) -> pl.LazyFrame:
         following=pl.col("follows_count").cast(pl.Int64),
         media_count=pl.col("media_count").cast(pl.Int64),
     )
-    return (
-        keep_last_landed(typed, PROFILE_KEY)
-        .select("platform", "account_id", "snapshot_date", "followers", "following", "media_count")
-        .sort(PROFILE_KEY)
-    )
+    return keep_last_landed(typed, PROFILE_KEY).select(FACT_PROFILE_DAILY_COLUMNS).sort(PROFILE_KEY)
 
 
 def influencer_sightings(

@@ -11,6 +11,8 @@ from typing import NamedTuple
 import duckdb
 import polars as pl
 
+from warehouse.load import insert_rows
+
 # Parents first on insert, children first on delete, in case the tables gain foreign keys.
 BRAND_TABLES = ("dim_brand", "brand_dimension_weight", "brand_target")
 
@@ -25,24 +27,13 @@ class BrandFrames(NamedTuple):
 
 def load_brands(connection: duckdb.DuckDBPyConnection, frames: BrandFrames) -> None:
     """Replace the three brand tables with ``frames``, in one transaction."""
-    # Registered outside the transaction: DuckDB refuses to unregister a view inside an aborted
-    # one, and that error would hide the one that aborted it.
-    for table in BRAND_TABLES:
-        connection.register(f"incoming_{table}", getattr(frames, table))
+    connection.execute("begin transaction")
     try:
-        connection.execute("begin transaction")
-        try:
-            for table in reversed(BRAND_TABLES):
-                connection.execute(f"delete from {table}")
-            for table in BRAND_TABLES:
-                columns = ", ".join(getattr(frames, table).columns)
-                connection.execute(
-                    f"insert into {table} ({columns}) select {columns} from incoming_{table}"
-                )
-            connection.execute("commit")
-        except BaseException:
-            connection.execute("rollback")
-            raise
-    finally:
+        for table in reversed(BRAND_TABLES):
+            connection.execute(f"delete from {table}")
         for table in BRAND_TABLES:
-            connection.unregister(f"incoming_{table}")
+            insert_rows(connection, table, getattr(frames, table))
+        connection.execute("commit")
+    except BaseException:
+        connection.execute("rollback")
+        raise

@@ -17,77 +17,6 @@ FACT_PARTITIONS = {
     "fact_post_metrics": "observed_date",
     "fact_audience_share": "as_of_date",
 }
-TABLE_COLUMNS = {
-    "roster": ("platform", "handle", "connected", "country", "category"),
-    "dim_influencer": (
-        "platform",
-        "account_id",
-        "handle",
-        "display_name",
-        "country",
-        "category",
-        "first_seen_date",
-        "last_seen_date",
-    ),
-    "fact_profile_daily": (
-        "platform",
-        "account_id",
-        "snapshot_date",
-        "followers",
-        "following",
-        "media_count",
-    ),
-    "fact_post_metrics": (
-        "platform",
-        "post_id",
-        "observed_date",
-        "account_id",
-        "published_at",
-        "media_type",
-        "likes",
-        "comments",
-        "shares",
-        "saves",
-        "views",
-    ),
-    "fact_audience_share": (
-        "platform",
-        "account_id",
-        "as_of_date",
-        "dimension",
-        "bucket",
-        "share",
-    ),
-    "quarantine": (
-        "source",
-        "entity",
-        "partition_date",
-        "run_id",
-        "raw_record",
-        "failed_checks",
-        "landed_file",
-        "line_number",
-    ),
-    "pipeline_runs": (
-        "run_id",
-        "flow_run_id",
-        "landing_run_id",
-        "source",
-        "partition_date",
-        "step",
-        "entity",
-        "rows_in",
-        "rows_valid",
-        "rows_quarantined",
-        "rows_deduplicated",
-        "rows_loaded",
-        "status",
-        "started_at",
-        "finished_at",
-        "message",
-    ),
-}
-
 # The latest sighting of an account wins its attributes; a replayed older date never overwrites
 # them. first/last seen widen monotonically, so loading a date twice changes nothing.
 MERGE_INFLUENCERS = """
@@ -131,20 +60,20 @@ def load_partition(connection: duckdb.DuckDBPyConnection, load: PartitionLoad) -
     connection.execute("begin transaction")
     try:
         connection.execute("delete from roster")
-        _insert(connection, "roster", load.roster)
+        insert_rows(connection, "roster", load.roster)
         for table, frame in load.facts.items():
             connection.execute(
                 f"delete from {table} where platform = ? and {FACT_PARTITIONS[table]} = ?",
                 [load.platform, load.partition_date],
             )
-            _insert(connection, table, frame)
+            insert_rows(connection, table, frame)
         connection.execute(
             "delete from quarantine where source = ? and partition_date = ?",
             [load.source, load.partition_date],
         )
-        _insert(connection, "quarantine", load.quarantine)
-        _merge(connection, MERGE_INFLUENCERS, load.influencers)
-        _insert(connection, "pipeline_runs", load.run_log)
+        insert_rows(connection, "quarantine", load.quarantine)
+        _execute_reading(connection, MERGE_INFLUENCERS, load.influencers)
+        insert_rows(connection, "pipeline_runs", load.run_log)
         connection.execute("commit")
     except BaseException:
         connection.execute("rollback")
@@ -153,17 +82,24 @@ def load_partition(connection: duckdb.DuckDBPyConnection, load: PartitionLoad) -
 
 def record_runs(connection: duckdb.DuckDBPyConnection, run_log: pl.DataFrame) -> None:
     """Append rows to ``pipeline_runs`` on their own (a failed run has nothing else to load)."""
-    _insert(connection, "pipeline_runs", run_log)
+    insert_rows(connection, "pipeline_runs", run_log)
 
 
-def _insert(connection: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
-    if frame.is_empty():
-        return
-    columns = ", ".join(TABLE_COLUMNS[table])
-    _merge(connection, f"insert into {table} ({columns}) select {columns} from incoming", frame)
+def insert_rows(connection: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    """Insert ``frame`` into ``table``, matching columns by name.
+
+    The frames come checked against their table's contract, so their columns are the table's;
+    one that is not fails loudly here rather than loading misplaced values.
+    """
+    columns = ", ".join(frame.columns)
+    _execute_reading(
+        connection, f"insert into {table} ({columns}) select {columns} from incoming", frame
+    )
 
 
-def _merge(connection: duckdb.DuckDBPyConnection, statement: str, frame: pl.DataFrame) -> None:
+def _execute_reading(
+    connection: duckdb.DuckDBPyConnection, statement: str, frame: pl.DataFrame
+) -> None:
     """Run ``statement``, which reads the frame as ``incoming``.
 
     DuckDB's replacement scan finds the local variable by name. Registering and unregistering a

@@ -112,7 +112,17 @@ def test_a_failing_load_rolls_back_the_whole_partition(tmp_path: Path) -> None:
     connection = open_warehouse(tmp_path / "w.duckdb")
     load_partition(connection, partition(DAY, 1000))
     broken = partition(DAY, 2000)
-    broken.facts["fact_post_metrics"] = pl.DataFrame({"platform": ["instagram"]})
+    # a post observation without its observed_date breaks the table's NOT NULL constraint
+    broken.facts["fact_post_metrics"] = pl.DataFrame(
+        {
+            "platform": ["instagram"],
+            "post_id": ["9"],
+            "observed_date": pl.Series([None], dtype=pl.Date),
+            "account_id": ["1"],
+            "published_at": [dt.datetime(2026, 11, 19, 10)],
+            "media_type": ["IMAGE"],
+        }
+    )
 
     # the error that aborted the transaction reaches the caller, naming what is wrong
     with pytest.raises(duckdb.Error, match="observed_date"):
