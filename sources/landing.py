@@ -5,9 +5,11 @@ Layout::
     <raw_dir>/<source>/<entity>/date=<YYYY-MM-DD>/<run_id>.jsonl.gz
     <raw_dir>/<source>/_manifests/date=<YYYY-MM-DD>/<run_id>.json
 
-Each file is written under a temporary name and renamed into place; the manifest (counts and
-SHA-256 of every file) is written last, so a landing without a manifest is incomplete and is
-never replayed. Every later step reads records back from here.
+Records stream into their entity's file as they arrive (memory does not grow with the night):
+each file is written under a temporary name and renamed into place when the landing closes; the
+manifest (counts and SHA-256 of every file, and what the extraction said) is written last, so a
+landing without a manifest is incomplete and is never replayed. Every later step reads records
+back from here, in bounded batches of lines.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ import hashlib
 import json
 import os
 import secrets
+import threading
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import IO, Any
 
 MANIFESTS = "_manifests"
 
@@ -50,6 +54,8 @@ class LandingManifest:
     landed_at: str
     files: tuple[LandedFile, ...]
     notes: tuple[str, ...] = ()
+    # What the extraction reported besides records: accounts, failures, why it stopped.
+    extract: Mapping[str, Any] = field(default_factory=dict)
 
     def file_for(self, entity: str) -> LandedFile:
         for landed in self.files:
@@ -68,13 +74,129 @@ class LandingManifest:
         data = json.loads(text)
         data["files"] = tuple(LandedFile(**landed) for landed in data["files"])
         data["notes"] = tuple(data.get("notes", ()))
+        data["extract"] = data.get("extract", {})
         return cls(**data)
+
+    def has(self, entity: str) -> bool:
+        return any(landed.entity == entity for landed in self.files)
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:
     """A run id that sorts by time: ``20261124T020000Z-1a2b3c``."""
     moment = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%dT%H%M%SZ")
     return f"{moment}-{secrets.token_hex(3)}"
+
+
+class LandingWriter:
+    """Lands one run of one source for one date, record by record, from any thread.
+
+    ``land(entity, record)`` appends the record to its entity's gzipped file at once;
+    ``finish(...)`` closes the files, moves them into place and writes the manifest last.
+    Leaving the ``with`` block on an error removes the unfinished files: a landing without its
+    manifest never existed.
+    """
+
+    def __init__(
+        self,
+        raw_dir: Path,
+        source: str,
+        partition_date: dt.date,
+        run_id: str,
+        entities: Iterable[str],
+    ) -> None:
+        self._raw_dir = raw_dir
+        self._source = source
+        self._partition_date = partition_date
+        self._run_id = run_id
+        self._lock = threading.Lock()
+        self._open: dict[str, _OpenFile] = {
+            entity: _OpenFile(raw_dir, _relative_path(source, entity, partition_date, run_id))
+            for entity in entities
+        }
+        self._manifest: LandingManifest | None = None
+
+    def __enter__(self) -> LandingWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._manifest is None:
+            for open_file in self._open.values():
+                open_file.discard()
+
+    def land(self, entity: str, record: Mapping[str, Any]) -> None:
+        """Append one record, as JSON text (keys sorted, so the same record lands the same)."""
+        line = json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
+        with self._lock:
+            try:
+                open_file = self._open[entity]
+            except KeyError:
+                raise LandingError(
+                    f"{self._source} has no entity {entity!r}; it lands {sorted(self._open)}"
+                ) from None
+            open_file.write(line.encode("utf-8"))
+
+    def finish(
+        self, notes: Iterable[str] = (), extract: Mapping[str, Any] | None = None
+    ) -> LandingManifest:
+        """Close every file, then write the manifest that makes the landing complete."""
+        with self._lock:
+            files = tuple(open_file.close(entity) for entity, open_file in self._open.items())
+        manifest = LandingManifest(
+            source=self._source,
+            partition_date=self._partition_date.isoformat(),
+            run_id=self._run_id,
+            landed_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            files=files,
+            notes=tuple(notes),
+            extract=dict(extract or {}),
+        )
+        manifest_dir = _manifest_dir(self._raw_dir, self._source, self._partition_date)
+        _write_atomically(manifest_dir / f"{self._run_id}.json", manifest.to_json().encode())
+        self._manifest = manifest
+        return manifest
+
+
+class _OpenFile:
+    """One entity's file while it is being written: gzip over a hashing temporary file."""
+
+    def __init__(self, raw_dir: Path, relative_path: Path) -> None:
+        self._relative_path = relative_path
+        self._path = raw_dir / relative_path
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._temporary = self._path.with_name(f".{self._path.name}.tmp")
+        self._raw: IO[bytes] = open(self._temporary, "wb")  # noqa: SIM115 (closed in close())
+        # mtime=0 and no file name keep the bytes a pure function of the records.
+        self._gzip = gzip.GzipFile(filename="", mode="wb", fileobj=self._raw, mtime=0)
+        self.records = 0
+
+    def write(self, line: bytes) -> None:
+        self._gzip.write(line)
+        self.records += 1
+
+    def close(self, entity: str) -> LandedFile:
+        self._gzip.close()
+        self._raw.flush()
+        os.fsync(self._raw.fileno())
+        self._raw.close()
+        digest = _sha256_of(self._temporary)
+        os.replace(self._temporary, self._path)
+        return LandedFile(
+            entity=entity,
+            path=self._relative_path.as_posix(),
+            records=self.records,
+            sha256=digest,
+        )
+
+    def discard(self) -> None:
+        if not self._raw.closed:
+            self._gzip.close()
+            self._raw.close()
+        self._temporary.unlink(missing_ok=True)
 
 
 def land_run(
@@ -85,22 +207,12 @@ def land_run(
     records_by_entity: Mapping[str, Iterable[Mapping[str, Any]]],
     notes: Iterable[str] = (),
 ) -> LandingManifest:
-    """Land every entity's records, then the manifest that makes the landing complete."""
-    files = tuple(
-        _land_entity(raw_dir, source, entity, partition_date, run_id, records)
-        for entity, records in records_by_entity.items()
-    )
-    manifest = LandingManifest(
-        source=source,
-        partition_date=partition_date.isoformat(),
-        run_id=run_id,
-        landed_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        files=files,
-        notes=tuple(notes),
-    )
-    manifest_path = _manifest_dir(raw_dir, source, partition_date) / f"{run_id}.json"
-    _write_atomically(manifest_path, manifest.to_json().encode())
-    return manifest
+    """Land every entity's records at once, then the manifest (fixtures and imports)."""
+    with LandingWriter(raw_dir, source, partition_date, run_id, records_by_entity) as writer:
+        for entity, records in records_by_entity.items():
+            for record in records:
+                writer.land(entity, record)
+        return writer.finish(notes)
 
 
 def latest_manifest(raw_dir: Path, source: str, partition_date: dt.date) -> LandingManifest | None:
@@ -112,50 +224,60 @@ def latest_manifest(raw_dir: Path, source: str, partition_date: dt.date) -> Land
     return LandingManifest.from_json(candidates[-1].read_text(encoding="utf-8"))
 
 
-def read_landed_lines(raw_dir: Path, landed: LandedFile) -> Iterator[tuple[int, str]]:
-    """Yield ``(line_number, raw JSON text)`` of a landed file, after checking its checksum."""
+def verify_landed_file(raw_dir: Path, landed: LandedFile) -> Path:
+    """The landed file's path, after checking it exists and matches its manifest checksum."""
     path = raw_dir / landed.path
-    try:
-        payload = path.read_bytes()
-    except FileNotFoundError:
-        raise LandingError(f"landed file {path} is missing; re-extract this date") from None
-    if hashlib.sha256(payload).hexdigest() != landed.sha256:
+    if not path.is_file():
+        raise LandingError(f"landed file {path} is missing; re-extract this date")
+    if _sha256_of(path) != landed.sha256:
         raise LandingError(
             f"landed file {path} does not match its manifest checksum: it was changed after "
             "landing; restore it or re-extract this date"
         )
-    text = gzip.decompress(payload).decode("utf-8")
-    for line_number, line in enumerate(text.splitlines(), start=1):
-        if line:
-            yield line_number, line
+    return path
 
 
-def _land_entity(
-    raw_dir: Path,
-    source: str,
-    entity: str,
-    partition_date: dt.date,
-    run_id: str,
-    records: Iterable[Mapping[str, Any]],
-) -> LandedFile:
-    lines = [json.dumps(record, ensure_ascii=False, sort_keys=True) for record in records]
-    body = ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
-    # mtime=0 keeps the gzip bytes a pure function of the records.
-    payload = gzip.compress(body, mtime=0)
-    relative_path = (
-        Path(source) / entity / f"date={partition_date.isoformat()}" / f"{run_id}.jsonl.gz"
-    )
-    _write_atomically(raw_dir / relative_path, payload)
-    return LandedFile(
-        entity=entity,
-        path=relative_path.as_posix(),
-        records=len(lines),
-        sha256=hashlib.sha256(payload).hexdigest(),
-    )
+def read_landed_batches(
+    raw_dir: Path, landed: LandedFile, batch_lines: int
+) -> Iterator[tuple[list[int], list[str]]]:
+    """``(line numbers, raw JSON texts)`` of a landed file, ``batch_lines`` at a time."""
+    path = verify_landed_file(raw_dir, landed)
+    numbers: list[int] = []
+    texts: list[str] = []
+    with gzip.open(path, "rt", encoding="utf-8", newline="\n") as lines:
+        for line_number, line in enumerate(lines, start=1):
+            text = line.rstrip("\n")
+            if not text:
+                continue
+            numbers.append(line_number)
+            texts.append(text)
+            if len(texts) == batch_lines:
+                yield numbers, texts
+                numbers, texts = [], []
+    if texts:
+        yield numbers, texts
+
+
+def read_landed_lines(raw_dir: Path, landed: LandedFile) -> Iterator[tuple[int, str]]:
+    """Yield ``(line_number, raw JSON text)`` of a landed file, after checking its checksum."""
+    for numbers, texts in read_landed_batches(raw_dir, landed, 10_000):
+        yield from zip(numbers, texts, strict=True)
+
+
+def _relative_path(source: str, entity: str, partition_date: dt.date, run_id: str) -> Path:
+    return Path(source) / entity / f"date={partition_date.isoformat()}" / f"{run_id}.jsonl.gz"
 
 
 def _manifest_dir(raw_dir: Path, source: str, partition_date: dt.date) -> Path:
     return raw_dir / source / MANIFESTS / f"date={partition_date.isoformat()}"
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _write_atomically(path: Path, payload: bytes) -> None:

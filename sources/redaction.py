@@ -1,6 +1,7 @@
 """Keeping access tokens out of logs, errors, raw files and Prefect artifacts.
 
-The Graph API takes ``access_token`` as a query parameter, so every URL is a potential leak.
+The Graph API takes ``access_token`` and YouTube ``key`` as query parameters, so every URL is a
+potential leak.
 """
 
 from __future__ import annotations
@@ -8,12 +9,16 @@ from __future__ import annotations
 import logging
 import re
 
-_TOKEN_PARAMETER = re.compile(r"(access_token=)[^&\s\"']+", re.IGNORECASE)
+# Query parameters and JSON/form fields that carry credentials, wherever they appear in a text.
+_CREDENTIAL_NAMES = r"access_token|refresh_token|client_secret|api_key|key"
+_TOKEN_PARAMETER = re.compile(
+    rf"(?<![A-Za-z0-9_])((?:{_CREDENTIAL_NAMES})=)[^&\s\"']+", re.IGNORECASE
+)
 REDACTED = "***"
 
 
 def redact(text: str, *secrets: str | None) -> str:
-    """Return ``text`` with every ``access_token=`` value and every given secret masked."""
+    """Return ``text`` with every credential parameter's value and every given secret masked."""
     masked = _TOKEN_PARAMETER.sub(rf"\g<1>{REDACTED}", text)
     for secret in secrets:
         if secret:
@@ -22,12 +27,13 @@ def redact(text: str, *secrets: str | None) -> str:
 
 
 class RedactingFilter(logging.Filter):
-    """Masks ``access_token=`` values in a log record before any handler formats it."""
+    """Masks credential parameters in a log record before any handler formats it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if "access_token=" in message.lower():
-            record.msg = redact(message)
+        masked = redact(message)
+        if masked != message:
+            record.msg = masked
             record.args = None
         return True
 
