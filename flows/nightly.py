@@ -284,7 +284,7 @@ def extract_and_land(
 def validate_landing(raw_dir: Path, manifest: LandingManifest) -> dict[str, ContractSplit]:
     """Split each landed entity into valid rows and rows to quarantine, with their reasons."""
     splits = {}
-    for entity, contract in RAW_CONTRACTS.items():
+    for entity, contract in RAW_CONTRACTS["instagram"].items():
         landed = manifest.file_for(entity)
         lines = pl.DataFrame(
             [
