@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TypeVar
 
 import polars as pl
 
 from schemas.contract import RECORD_PROBLEM
+
+Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
 
 PROVENANCE_COLUMNS = ("landed_file", "line_number", "raw_record")
 # A JSON string, or a bare NaN / Infinity / -Infinity outside any string (Python's json writes
@@ -115,7 +118,7 @@ def _excerpt(text: pl.Expr) -> pl.Expr:
     )
 
 
-def keep_last_landed(records: pl.LazyFrame, key: list[str]) -> pl.LazyFrame:
+def keep_last_landed(records: Frame, key: list[str]) -> Frame:
     """One row per ``key``: the one landed last (latest file, then latest line) wins."""
     return records.sort("landed_file", "line_number").unique(
         subset=key, keep="last", maintain_order=True
