@@ -27,7 +27,7 @@ from prefect.runtime import deployment, flow_run
 from flows.settings import Settings, load_settings
 from schemas.contract import ContractSplit, split_by_contract
 from schemas.raw import RAW_CONTRACTS, json_paths
-from schemas.roster import RosterEntry
+from schemas.roster import split_roster
 from schemas.warehouse import DimInfluencer, FactAudienceShare, FactPostMetrics, FactProfileDaily
 from sources.instagram import (
     PLATFORM,
@@ -182,29 +182,10 @@ def warehouse_writer() -> Iterator[None]:
 @task(cache_policy=NO_CACHE)
 def read_roster(roster_path: Path) -> pl.DataFrame:
     """The tracked accounts, validated; a bad file is refused naming its lines."""
-    rows = read_roster_rows(roster_path)
-    frame = pl.DataFrame(
-        rows,
-        schema={column: pl.String for column in (*RosterEntry.to_schema().columns,)},
-    ).with_columns(
-        pl.col("line_number").cast(pl.Int64),
-        pl.col("country", "category").replace("", None),
-    )
-    split = split_by_contract(frame, RosterEntry)
-    if not split.rejected.is_empty():
-        problems = "; ".join(
-            f"line {row['line_number']} ({row['handle'] or 'no handle'}): "
-            + ", ".join(row["failed_checks"])
-            for row in split.rejected.iter_rows(named=True)
-        )
-        raise RosterFileError(f"{roster_path}: {problems}")
-    return split.valid.select(
-        "platform",
-        "handle",
-        connected=pl.col("connected").str.to_lowercase().is_in(["true", "yes", "1"]),
-        country="country",
-        category="category",
-    )
+    split = split_roster(read_roster_rows(roster_path))
+    if split.problems:
+        raise RosterFileError(f"{roster_path}: " + "; ".join(map(str, split.problems)))
+    return split.valid
 
 
 def _worth_retrying(task: object, task_run: object, state: State[Any]) -> bool:
