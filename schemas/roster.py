@@ -176,7 +176,7 @@ def _line_reasons() -> pl.Expr:
     first_line = pl.col("line_number").min().over(handle_identity(platform, handle))
     reasons = [
         pl.when(platform == "").then(pl.lit(f"platform: missing (expected {known_platforms})")),
-        pl.when((platform != "") & ~platform.is_in(list(PLATFORMS))).then(
+        pl.when((platform != "") & ~platform.is_in(PLATFORMS)).then(
             pl.format(
                 'platform: unknown platform "{}" (expected {})', platform, pl.lit(known_platforms)
             )
