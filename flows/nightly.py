@@ -48,9 +48,9 @@ from flows.sources import (
     SourcePlan,
     platform_endpoints,
 )
-from schemas.contract import split_by_contract
+from schemas.contract import FAILED_CHECKS, ContractSplit, split_by_contract
 from schemas.raw import json_paths
-from schemas.roster import RosterEntry
+from schemas.roster import split_roster
 from schemas.staging import STAGED_MODELS
 from schemas.warehouse import DimInfluencer, FactAudienceShare, FactPostMetrics, FactProfileDaily
 from sources.landing import (
@@ -69,6 +69,7 @@ from transforms.facts import (
     fact_profile_daily,
     influencer_sightings,
 )
+from transforms.quarantine import quarantine_conflicting_duplicates, quarantine_dependents
 from transforms.raw_records import parse_landed_records
 from warehouse.connection import open_warehouse
 from warehouse.load import PartitionLoad, load_partition, record_runs
@@ -159,29 +160,10 @@ def warehouse_writer() -> Iterator[None]:
 
 @task(cache_policy=NO_CACHE)
 def read_roster(roster_path: Path) -> tuple[pl.DataFrame, list[str]]:
-    """The tracked accounts that pass the roster's contract, and each refused line with why."""
-    rows = read_roster_rows(roster_path)
-    frame = pl.DataFrame(
-        rows,
-        schema={column: pl.String for column in (*RosterEntry.to_schema().columns,)},
-    ).with_columns(
-        pl.col("line_number").cast(pl.Int64),
-        pl.col("country", "category").replace("", None),
-    )
-    split = split_by_contract(frame, RosterEntry)
-    problems = [
-        f"line {row['line_number']} ({row['handle'] or 'no handle'}): "
-        + ", ".join(row["failed_checks"])
-        for row in split.rejected.iter_rows(named=True)
-    ]
-    roster = split.valid.select(
-        "platform",
-        "handle",
-        connected=pl.col("connected").str.to_lowercase().is_in(["true", "yes", "1"]),
-        country="country",
-        category="category",
-    )
-    return roster, problems
+    """The tracked accounts whose lines pass the roster's rules, and each refused line with why
+    (the valid lines still run; the night then ends red naming the others)."""
+    split = split_roster(read_roster_rows(roster_path))
+    return split.valid, [str(problem) for problem in split.problems]
 
 
 @task(cache_policy=NO_CACHE)
@@ -240,7 +222,7 @@ def validate_and_stage(
     work_dir.mkdir(parents=True, exist_ok=True)
     staged = StagedLanding(quarantine_file=work_dir / "quarantine.parquet")
     writers = _ParquetWriters(work_dir)
-    parents = _Parents(plan.parent)
+    parents = _Parents()
     try:
         writers.write("quarantine", QUARANTINE_SCHEMA.to_frame())
         for entity, (kind, stage) in plan.staging.items():
@@ -264,12 +246,14 @@ def _judge_batch(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(valid, rejected with ``failed_checks``) of one batch of whole accounts."""
     split = split_by_contract(batch, plan.contracts[entity])
-    valid, rejected = split.valid, split.rejected
     if entity == plan.parent:
-        parents.add(valid, rejected)
+        parents.add(split)
     else:
-        valid, orphans = parents.split_orphans(valid)
-        rejected = pl.concat([rejected, orphans], how="diagonal_relaxed")
+        split = quarantine_dependents(split, parents.split(), parent=plan.parent_noun)
+    duplicates = plan.duplicates.get(entity)
+    if duplicates is not None:
+        split = quarantine_conflicting_duplicates(split, **duplicates)
+    valid, rejected = split.valid, split.rejected
     rule = plan.group_rules.get(entity)
     if rule is not None:
         kept, newly_rejected = rule(valid.lazy(), rejected.lazy())
@@ -284,37 +268,24 @@ class _Parents:
 
     KEY = ("handle", "as_of")
 
-    def __init__(self, parent: str) -> None:
-        self._parent = parent
-        self._valid = [pl.DataFrame(schema=dict.fromkeys(self.KEY, pl.String))]
-        self._rejected = [
-            pl.DataFrame(schema=dict.fromkeys((*self.KEY, "parent_reason"), pl.String))
-        ]
+    def __init__(self) -> None:
+        self._valid: list[pl.DataFrame] = []
+        self._rejected: list[pl.DataFrame] = []
 
-    def add(self, valid: pl.DataFrame, rejected: pl.DataFrame) -> None:
-        self._valid.append(valid.select(self.KEY))
-        self._rejected.append(
-            rejected.select(*self.KEY, parent_reason=pl.col("failed_checks").list.join("; "))
-        )
+    def add(self, split: ContractSplit) -> None:
+        self._valid.append(split.valid.select(self.KEY))
+        self._rejected.append(split.rejected.select(*self.KEY, FAILED_CHECKS))
 
-    def split_orphans(self, valid: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-        """Records whose account's profile was quarantined, or never landed, are rejected."""
-        key = list(self.KEY)
-        parents_valid = pl.concat(self._valid)
-        kept = valid.join(parents_valid, on=key, how="semi", nulls_equal=True)
-        orphans = valid.join(parents_valid, on=key, how="anti", nulls_equal=True)
-        if orphans.is_empty():
-            return kept, orphans.with_columns(failed_checks=pl.lit([], pl.List(pl.String)))
-        rejected = orphans.join(
-            pl.concat(self._rejected).unique(subset=key), on=key, how="left", nulls_equal=True
-        )
-        reason = (
-            pl.when(pl.col("parent_reason").is_not_null())
-            .then(pl.format(f"{self._parent}: quarantined ({{}})", pl.col("parent_reason")))
-            .otherwise(pl.lit(f"{self._parent}: none landed for this account and date"))
-        )
-        return kept, rejected.with_columns(failed_checks=pl.concat_list(reason)).drop(
-            "parent_reason"
+    def split(self) -> ContractSplit:
+        empty = pl.DataFrame(schema=dict.fromkeys(self.KEY, pl.String))
+        return ContractSplit(
+            valid=pl.concat([empty, *self._valid]),
+            rejected=pl.concat(
+                [
+                    empty.with_columns(pl.lit([], pl.List(pl.String)).alias(FAILED_CHECKS)),
+                    *self._rejected,
+                ]
+            ),
         )
 
 

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from schemas.vocabulary import DEFAULT_TIER_BOUNDS
 from sources.brands import DEFAULT_BRANDS_PATH
 from sources.simulator import DEFAULT_ANCHOR, DEFAULT_ROSTER_PATH, DEFAULT_SEED, DEFAULT_SIZE
 
@@ -103,7 +104,7 @@ class Settings(BaseSettings):
         description="TOML file of brands: recruit tiers, target audience weights per dimension.",
     )
     tier_bounds: tuple[int, int, int] = Field(
-        (10_000, 100_000, 1_000_000),
+        DEFAULT_TIER_BOUNDS,
         description="Lower follower bounds of the micro, macro and mega tiers (nano starts at 0).",
     )
 

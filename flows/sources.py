@@ -42,9 +42,13 @@ class SourcePlan:
     contracts: Mapping[str, type[LandedRecord]]
     # raw entity -> (staged frame it becomes, its staging function); parent entity first.
     staging: Mapping[str, tuple[str, StageFunction]]
-    # The entity whose quarantine takes the account's other records with it.
+    # The entity whose quarantine takes the account's other records with it, and its name in
+    # the reasons ("profile: quarantined (...)").
     parent: str
+    parent_noun: str
     group_rules: Mapping[str, GroupRule]
+    # entity -> how to find duplicates with conflicting counts (key, counts, noun).
+    duplicates: Mapping[str, Mapping[str, Any]]
     config: Callable[[Settings, str, str, dt.date], Any]  # settings, url, secret, date -> Config
 
     @property
@@ -84,14 +88,22 @@ def _instagram_config(
 SOURCE_PLANS: dict[str, SourcePlan] = {
     "instagram": SourcePlan(
         package=sources.instagram,
-        contracts=RAW_CONTRACTS,
+        contracts=RAW_CONTRACTS["instagram"],
         staging={
             "profiles": ("profiles", instagram_staging.stage_profiles),
             "media": ("posts", instagram_staging.stage_posts),
             "audience": ("audience", instagram_staging.stage_audience),
         },
         parent="profiles",
+        parent_noun="profile",
         group_rules={"audience": split_incomplete_breakdowns},
+        duplicates={
+            "media": {
+                "key": ["post_id", "as_of"],
+                "counts": ["like_count", "comments_count"],
+                "noun": "post",
+            }
+        },
         config=_instagram_config,
     ),
 }

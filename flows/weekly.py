@@ -27,7 +27,13 @@ from warehouse.brands import load_brands
 from warehouse.connection import open_warehouse
 from warehouse.html_report import render_weekly_report
 from warehouse.outputs import read_week_outputs
-from warehouse.reports import Tier, build_weekly_reports, default_as_of, iso_week_start
+from warehouse.reports import (
+    Tier,
+    build_weekly_reports,
+    default_as_of,
+    iso_week_start,
+    tiers_from_bounds,
+)
 
 TOP_ROWS = 10
 RECOMMENDATION_ORDER = ("move_on", "review", "watch", "keep")
@@ -68,13 +74,7 @@ def _flow_run_name() -> str:
 
 
 def tiers_from(settings: Settings) -> tuple[Tier, ...]:
-    micro, macro, mega = settings.tier_bounds
-    return (
-        Tier("nano", 0, micro),
-        Tier("micro", micro, macro),
-        Tier("macro", macro, mega),
-        Tier("mega", mega, None),
-    )
+    return tiers_from_bounds(settings.tier_bounds)
 
 
 @task(cache_policy=NO_CACHE)

@@ -16,20 +16,15 @@ import polars as pl
 from pandera.api.polars.types import PolarsData
 from pandera.errors import SchemaErrors
 
-from schemas.warehouse import AUDIENCE_DIMENSIONS
+from schemas.checks import bucket_is_known
+from schemas.vocabulary import AGE_BUCKETS, AUDIENCE_DIMENSIONS, GENDER_BUCKETS, TIER_NAMES
 
-TIERS = ["nano", "micro", "macro", "mega"]
 DEFAULT_RECRUIT_TIERS = ["micro"]
 # λ of a targeted dimension the file gives no weight for: equal weights by default.
 DEFAULT_DIMENSION_WEIGHT = 1.0
-# The buckets as the simulated platform emits them (and the Graph API's breakdowns do).
-AGE_BUCKETS = ["13-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+"]
-GENDER_BUCKETS = ["F", "M", "U"]
-COUNTRY_BUCKET = r"^[A-Z]{2}$"
-CITY_BUCKET = r"^[^,\s][^,]*, [^,\s][^,]*$"
 BUCKET_RULES = {
     "age": "one of " + ", ".join(AGE_BUCKETS),
-    "gender": "F, M or U",
+    "gender": ", ".join(GENDER_BUCKETS[:-1]) + f" or {GENDER_BUCKETS[-1]}",
     "country": "an ISO 3166 two-letter code in capitals, e.g. US",
     "city": '"City, Region" as the platform spells it, e.g. "London, England"',
     "interest": "any non-empty text",
@@ -69,7 +64,7 @@ class DimBrand(pa.DataFrameModel):
     def recruits_known_tiers(cls, data: PolarsData) -> pl.LazyFrame:
         tiers = pl.col(data.key)
         return data.lazyframe.select(
-            (tiers.list.len() > 0) & tiers.list.eval(pl.element().is_in(TIERS)).list.all()
+            (tiers.list.len() > 0) & tiers.list.eval(pl.element().is_in(TIER_NAMES)).list.all()
         )
 
     @pa.dataframe_check()
@@ -123,21 +118,8 @@ class BrandTarget(pa.DataFrameModel):
 
     @pa.dataframe_check()
     def bucket_in_vocabulary(cls, data: PolarsData) -> pl.LazyFrame:
-        dimension, bucket = pl.col("dimension"), pl.col("bucket")
-        return data.lazyframe.select(
-            pl.when(dimension == "age")
-            .then(bucket.is_in(AGE_BUCKETS))
-            .when(dimension == "gender")
-            .then(bucket.is_in(GENDER_BUCKETS))
-            .when(dimension == "country")
-            .then(bucket.str.contains(COUNTRY_BUCKET))
-            .when(dimension == "city")
-            .then(bucket.str.contains(CITY_BUCKET))
-            .when(dimension == "interest")
-            .then(bucket.str.strip_chars().str.len_chars() > 0)
-            # An unknown dimension is reported by `known_dimension`, not once per bucket here.
-            .otherwise(True)
-        )
+        # An unknown dimension is reported by `known_dimension`, not once per bucket here.
+        return data.lazyframe.select(bucket_is_known(pl.col("dimension"), pl.col("bucket")))
 
     @pa.dataframe_check()
     def some_bucket_weight_above_zero(cls, data: PolarsData) -> pl.LazyFrame:
@@ -199,13 +181,13 @@ Explanation = tuple[tuple[str, ...], Callable[[Row], str]]
 
 
 def _tiers_problem(row: Row) -> str:
-    unknown = [tier for tier in row["recruit_tiers"] if tier not in TIERS]
+    unknown = [tier for tier in row["recruit_tiers"] if tier not in TIER_NAMES]
     if unknown:
         return (
             f"recruit_tiers names unknown tier(s) {', '.join(map(repr, unknown))}; "
-            f"use {', '.join(TIERS)}"
+            f"use {', '.join(TIER_NAMES)}"
         )
-    return f"recruit_tiers is empty; list one or more of {', '.join(TIERS)}"
+    return f"recruit_tiers is empty; list one or more of {', '.join(TIER_NAMES)}"
 
 
 def _weight_key(row: Row) -> str:

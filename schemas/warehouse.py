@@ -12,7 +12,8 @@ import pandera.polars as pa
 import polars as pl
 from pandera.api.polars.types import PolarsData
 
-AUDIENCE_DIMENSIONS = ["age", "gender", "country", "city", "interest"]
+from schemas.vocabulary import AUDIENCE_DIMENSIONS, PLATFORMS
+
 # REPORTS.md: the shares of one (account, date, dimension) sum to 1 (± 0.01).
 SHARE_SUM_TOLERANCE = 0.01
 
@@ -20,7 +21,7 @@ SHARE_SUM_TOLERANCE = 0.01
 class DimInfluencer(pa.DataFrameModel):
     """One row per (platform, account_id)."""
 
-    platform: str = pa.Field(description="Platform, e.g. instagram.")
+    platform: str = pa.Field(isin=list(PLATFORMS), description="Platform, e.g. instagram.")
     account_id: str = pa.Field(description="Platform-scoped account id.")
     handle: str = pa.Field(description="Latest known handle.")
     display_name: str = pa.Field(nullable=True, description="Latest known display name.")
@@ -36,7 +37,7 @@ class DimInfluencer(pa.DataFrameModel):
 class FactProfileDaily(pa.DataFrameModel):
     """One row per (platform, account_id, snapshot_date): counts as of the end of that UTC day."""
 
-    platform: str = pa.Field(description="Platform.")
+    platform: str = pa.Field(isin=list(PLATFORMS), description="Platform.")
     account_id: str = pa.Field(description="Account id.")
     snapshot_date: dt.date = pa.Field(description="UTC date the counts are as of (end of day).")
     followers: int = pa.Field(
@@ -52,7 +53,7 @@ class FactProfileDaily(pa.DataFrameModel):
 class FactPostMetrics(pa.DataFrameModel):
     """One row per (platform, post_id, observed_date): a post's counts seen at the end of a day."""
 
-    platform: str = pa.Field(description="Platform.")
+    platform: str = pa.Field(isin=list(PLATFORMS), description="Platform.")
     post_id: str = pa.Field(description="Platform media id.")
     observed_date: dt.date = pa.Field(description="UTC date the counts were observed (end of day).")
     account_id: str = pa.Field(description="Owner's account id.")
@@ -71,10 +72,10 @@ class FactPostMetrics(pa.DataFrameModel):
 class FactAudienceShare(pa.DataFrameModel):
     """One row per (platform, account_id, as_of_date, dimension, bucket)."""
 
-    platform: str = pa.Field(description="Platform.")
+    platform: str = pa.Field(isin=list(PLATFORMS), description="Platform.")
     account_id: str = pa.Field(description="Account id.")
     as_of_date: dt.date = pa.Field(description="UTC date the breakdown is as of.")
-    dimension: str = pa.Field(isin=AUDIENCE_DIMENSIONS, description="Audience dimension.")
+    dimension: str = pa.Field(isin=list(AUDIENCE_DIMENSIONS), description="Audience dimension.")
     bucket: str = pa.Field(description="Bucket within the dimension, e.g. 18-24, US.")
     share: float = pa.Field(ge=0.0, le=1.0, description="Share of the audience in the bucket.")
 

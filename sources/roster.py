@@ -2,7 +2,10 @@
 
 The real platforms have no "list every creator" call, so the roster is what a nightly run
 extracts. Columns: ``platform, handle, connected, country, category`` (country and category may be
-empty). ``connected`` is true when the creator gave a token for insights (audience demographics).
+empty). ``platform`` is instagram, youtube or tiktok; ``handle`` is the Instagram or TikTok
+username (without @), or the YouTube channel id (UC...) or @handle. ``connected`` is true when the
+creator gave a token for insights (audience demographics). This module only reads the text; each
+line is judged by ``schemas.roster.split_roster``, so a bad line is reported, not fatal.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ class RosterFileError(ValueError):
 
 @dataclass(frozen=True)
 class TrackedAccount:
-    """One roster entry, already validated."""
+    """One roster entry, already validated (``schemas.roster.split_roster``)."""
 
     platform: str
     handle: str

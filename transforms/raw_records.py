@@ -3,28 +3,122 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TypeVar
 
 import polars as pl
 
+from schemas.contract import RECORD_PROBLEM
+
+Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
+
 PROVENANCE_COLUMNS = ("landed_file", "line_number", "raw_record")
+# A JSON string, or a bare NaN / Infinity / -Infinity outside any string (Python's json writes
+# them; strict parsers, polars' included, then refuse the whole line).
+_STRING_OR_NON_FINITE = r'("(?:[^"\\]|\\.)*")|(-?Infinity|NaN)'
+# Valid JSON holds no raw control character, so NUL can mark the two cases of one replacement.
+_MARK = "\x00"
+# The landing wraps an item that is not a JSON object as {<context>, "_not_an_object": <item>}.
+_NOT_AN_OBJECT_PATH = "$._not_an_object"
+_NOT_AN_OBJECT_KEY = r'[{,]\s*"_not_an_object"\s*:'
+_NOT_AN_OBJECT_STRING = r'[{,]\s*"_not_an_object"\s*:\s*("(?:[^"\\]|\\.)*")'
+EXCERPT_CHARS = 60
+_ORDER = "__order"
+_READABLE = "__readable"
 
 
 def parse_landed_records(lines: pl.LazyFrame, json_paths: Mapping[str, str]) -> pl.LazyFrame:
-    """Add one String column per field, read from ``raw_record`` by its JSON path.
+    """Add ``record_problem`` and one String column per field, read from ``raw_record``.
 
     Values stay text (numbers as their JSON literal, objects as JSON), so the raw contract can
-    judge a wrong type instead of a parser losing the record; a missing field becomes NULL.
+    judge a wrong type instead of a parser losing the record; a missing field becomes NULL. A bare
+    ``NaN`` or ``Infinity`` reads as that text, so only its field fails (``not a number``) instead
+    of the whole line. ``record_problem`` says why a line is no record at all: not JSON, or an
+    item that was not a JSON object; NULL for a record. The rows keep their order.
     """
-    return lines.select(
-        *PROVENANCE_COLUMNS,
-        *(
-            pl.col("raw_record").str.json_path_match(path).alias(column)
-            for column, path in json_paths.items()
-        ),
+    raw = pl.col("raw_record")
+    readable = _where(
+        lines.with_row_index(_ORDER),
+        raw.str.contains("NaN|Infinity"),
+        _READABLE,
+        then=_quote_non_finite_literals(raw),
+        otherwise=raw,
+    )
+    fields = readable.with_columns(
+        pl.col(_READABLE).str.json_path_match(path).alias(column)
+        for column, path in json_paths.items()
+    )
+    # A line that is not a JSON object yields no field at all: only those need a second look.
+    no_field = pl.all_horizontal(pl.lit(True), *(pl.col(c).is_null() for c in json_paths))
+    return (
+        _where(
+            fields,
+            no_field | raw.str.contains(_NOT_AN_OBJECT_KEY),
+            RECORD_PROBLEM,
+            then=_record_problem(pl.col(_READABLE)),
+            otherwise=pl.lit(None, dtype=pl.String),
+        )
+        .sort(_ORDER)
+        .select(*PROVENANCE_COLUMNS, RECORD_PROBLEM, *json_paths)
     )
 
 
-def keep_last_landed(records: pl.LazyFrame, key: list[str]) -> pl.LazyFrame:
+def _where(
+    frame: pl.LazyFrame, condition: pl.Expr, column: str, *, then: pl.Expr, otherwise: pl.Expr
+) -> pl.LazyFrame:
+    """``frame`` plus ``column``: ``then`` where ``condition`` holds, else ``otherwise``.
+
+    Unlike ``pl.when``, which computes both sides on every row, each side runs only on its rows:
+    the costly side (a regex over every string, a second JSON parse) is for the rare rows.
+    """
+    holds = condition.fill_null(False)
+    return pl.concat(
+        [
+            frame.filter(holds).with_columns(then.alias(column)),
+            frame.filter(~holds).with_columns(otherwise.alias(column)),
+        ]
+    )
+
+
+def _quote_non_finite_literals(record: pl.Expr) -> pl.Expr:
+    """``record`` with each bare NaN / Infinity / -Infinity turned into a JSON string.
+
+    One regex pass matches strings (kept as they are) and bare literals; the replacement marks
+    which one matched, so strings that merely contain "NaN" are never touched.
+    """
+    marked = record.str.replace_all(_STRING_OR_NON_FINITE, f"${{1}}{_MARK}${{2}}{_MARK}")
+    return marked.str.replace_all(_MARK * 2, "", literal=True).str.replace_all(
+        _MARK, '"', literal=True
+    )
+
+
+def _record_problem(record: pl.Expr) -> pl.Expr:
+    whole = record.str.json_path_match("$")
+    is_json = whole.is_not_null() | (record.str.strip_chars() == "null")
+    is_object = record.str.strip_chars_start().str.starts_with("{")
+    item = pl.coalesce(
+        record.str.extract(_NOT_AN_OBJECT_STRING, 1),
+        record.str.json_path_match(_NOT_AN_OBJECT_PATH),
+        pl.lit("null"),
+    )
+    return (
+        pl.when(~is_json)
+        .then(pl.format("record: not valid JSON ({})", _excerpt(pl.col("raw_record"))))
+        .when(~is_object)
+        .then(pl.format("record: not a JSON object (got {})", _excerpt(record)))
+        .when(record.str.contains(_NOT_AN_OBJECT_KEY))
+        .then(pl.format("item: not a JSON object (got {})", _excerpt(item)))
+    )
+
+
+def _excerpt(text: pl.Expr) -> pl.Expr:
+    return (
+        pl.when(text.str.len_chars() > EXCERPT_CHARS)
+        .then(text.str.slice(0, EXCERPT_CHARS) + "…")
+        .otherwise(text)
+    )
+
+
+def keep_last_landed(records: Frame, key: list[str]) -> Frame:
     """One row per ``key``: the one landed last (latest file, then latest line) wins."""
     return records.sort("landed_file", "line_number").unique(
         subset=key, keep="last", maintain_order=True

@@ -44,6 +44,8 @@ from importlib import resources
 
 import duckdb
 
+from schemas.vocabulary import DEFAULT_TIER_BOUNDS, TIER_NAMES
+
 REPORT_TABLES = ("rpt_weekly_engagement", "rpt_audience_match", "rpt_tier_drift")
 ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
@@ -60,12 +62,16 @@ class Tier:
     max_followers: int | None
 
 
-DEFAULT_TIERS: tuple[Tier, ...] = (
-    Tier("nano", 0, 10_000),
-    Tier("micro", 10_000, 100_000),
-    Tier("macro", 100_000, 1_000_000),
-    Tier("mega", 1_000_000, None),
-)
+def tiers_from_bounds(lower_bounds: Sequence[int]) -> tuple[Tier, ...]:
+    """The vocabulary's tiers, each from its lower bound to the next one's (the first from 0)."""
+    starts = [0, *lower_bounds]
+    ends: list[int | None] = [*lower_bounds, None]
+    return tuple(
+        Tier(name, start, end) for name, start, end in zip(TIER_NAMES, starts, ends, strict=True)
+    )
+
+
+DEFAULT_TIERS: tuple[Tier, ...] = tiers_from_bounds(DEFAULT_TIER_BOUNDS)
 
 
 @dataclass(frozen=True)

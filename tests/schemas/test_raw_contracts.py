@@ -4,7 +4,8 @@ import polars as pl
 import pytest
 
 from schemas.contract import split_by_contract
-from schemas.raw import RawInstagramAudience, RawInstagramMedia, RawInstagramProfile, json_paths
+from schemas.raw import json_paths
+from schemas.raw.instagram import RawInstagramAudience, RawInstagramMedia, RawInstagramProfile
 from transforms.raw_records import parse_landed_records
 
 GOOD_MEDIA = {
@@ -35,7 +36,7 @@ def parsed(model: type, *records: dict[str, object]) -> pl.DataFrame:
     ("change", "expected_reason"),
     [
         ({"comments_count": "n/a"}, "comments_count: non_negative_integer (got n/a)"),
-        ({"like_count": -3}, "like_count: non_negative_integer (got -3)"),
+        ({"like_count": -3}, "like_count: negative count (-3)"),
         (
             {"comments_count": {"value": 5}},
             'comments_count: non_negative_integer (got {"value":5})',
@@ -94,7 +95,7 @@ def test_every_failed_check_of_a_record_is_listed() -> None:
     split = split_by_contract(parsed(RawInstagramProfile, profile), RawInstagramProfile)
 
     assert split.rejected["failed_checks"].to_list() == [
-        ["account_id: digits_id (got x1)", "followers_count: non_negative_integer (got -5)"]
+        ["account_id: digits_id (got x1)", "followers_count: negative count (-5)"]
     ]
 
 

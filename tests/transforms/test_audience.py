@@ -1,14 +1,19 @@
 import datetime as dt
+import json
 
 import polars as pl
 import pytest
 
+from schemas.contract import split_by_contract
+from schemas.raw import json_paths
+from schemas.raw.instagram import RawInstagramAudience
 from transforms.audience import (
     EMPTY_BREAKDOWN,
     INCOMPLETE_BREAKDOWN,
     fact_audience_share,
     split_incomplete_breakdowns,
 )
+from transforms.raw_records import parse_landed_records
 
 
 def audience(rows: list[tuple[str, str, str, str]]) -> pl.LazyFrame:
@@ -90,4 +95,34 @@ def test_a_breakdown_with_a_failed_bucket_is_quarantined_whole() -> None:
             "bucket": "25-34",
             "failed_checks": [EMPTY_BREAKDOWN],
         },
+    ]
+
+
+def test_an_unknown_bucket_fails_its_contract_and_takes_its_breakdown_along() -> None:
+    context = {"_handle": "ann", "_as_of": "2026-11-20", "_account_id": "1"}
+    results = [
+        {**context, "_breakdown": "age", "dimension_values": ["18-24"], "value": 50},
+        {**context, "_breakdown": "age", "dimension_values": ["90+"], "value": 5},
+        {**context, "_breakdown": "gender", "dimension_values": ["F"], "value": 10},
+    ]
+    lines = pl.LazyFrame(
+        {
+            "landed_file": ["a"] * len(results),
+            "line_number": [1, 2, 3],
+            "raw_record": [json.dumps(r) for r in results],
+        }
+    )
+    contract = split_by_contract(
+        parse_landed_records(lines, json_paths(RawInstagramAudience)).collect(),
+        RawInstagramAudience,
+    )
+
+    kept, moved = split_incomplete_breakdowns(contract.valid.lazy(), contract.rejected.lazy())
+
+    assert kept.collect().select("breakdown", "bucket").rows() == [("gender", "F")]
+    assert contract.rejected.select("bucket", "failed_checks").rows() == [
+        ("90+", ["bucket: unknown age bucket (90+)"])
+    ]
+    assert moved.collect().select("bucket", "failed_checks").rows() == [
+        ("18-24", [INCOMPLETE_BREAKDOWN])
     ]
