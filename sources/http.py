@@ -26,6 +26,7 @@ import email.utils
 import json
 import logging
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -35,6 +36,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
 from sources.redaction import redact, redact_url_logging
@@ -45,6 +47,8 @@ RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_SAME_HOST_REDIRECTS = 3
 _CHUNK_BYTES = 64 * 1024
 _SNIPPET_CHARS = 80
+# "HTTPConnectionPool(host='…', port=…): " or "HTTPConnection(host='…', port=…): "
+_CONNECTION_PREFIX = re.compile(r"^\w+\([^)]*\): ")
 
 
 class FailureKind(StrEnum):
@@ -246,7 +250,7 @@ class JsonClient:
             except requests.RequestException as error:
                 # requests puts the full URL, credential included, into its messages.
                 raise _retryable(
-                    f"network error: {_short(self.redact(str(error)))}", None, shown
+                    f"network error: {_short(self.redact(_network_reason(error)))}", None, shown
                 ) from None
             with self._lock:
                 self._requests_made += 1
@@ -282,12 +286,15 @@ class JsonClient:
         chunks: list[bytes] = []
         size = 0
         try:
-            for chunk in response.iter_content(_CHUNK_BYTES):
+            # read1 returns whatever one socket read brings, so a body trickling in a byte at a
+            # time meets the deadline check below; iter_content would block until a whole chunk
+            # (or the end of the body) arrived, however long that takes.
+            while chunk := response.raw.read1(_CHUNK_BYTES, decode_content=True):
                 chunks.append(chunk)
                 size += len(chunk)
                 if size > self._policy.max_body_bytes:
                     raise ApiError(
-                        f"answer larger than {self._policy.max_body_bytes // 2**20} MiB",
+                        f"answer larger than {self._policy.max_body_bytes:,} bytes",
                         kind=FailureKind.ACCOUNT,
                         status=response.status_code,
                         url=shown,
@@ -298,10 +305,12 @@ class JsonClient:
                         response.status_code,
                         shown,
                     )
-        except requests.RequestException as error:
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as error:
             # A body shorter than its Content-Length, a reset connection, a read timeout.
             raise _retryable(
-                f"answer cut short: {_short(self.redact(str(error)))}", response.status_code, shown
+                f"answer cut short: {_short(self.redact(_network_reason(error)))}",
+                response.status_code,
+                shown,
             ) from None
         return b"".join(chunks)
 
@@ -394,6 +403,22 @@ def _retry_after_seconds(headers: Mapping[str, str]) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, moment.timestamp() - time.time())
+
+
+def _network_reason(error: Exception) -> str:
+    """What went wrong on the wire: the innermost error's text, without the pool or connection
+    it happened on (requests wraps urllib3's error, which wraps the socket's; the outer texts
+    repeat the host and the URL, and a short snippet of them never reaches the cause)."""
+    cause: BaseException = error
+    while True:
+        inner = getattr(cause, "reason", None)
+        if not isinstance(inner, BaseException) and cause.args:
+            inner = cause.args[0]
+        if not isinstance(inner, BaseException):
+            break
+        cause = inner
+    text = cause.args[0] if cause.args and isinstance(cause.args[0], str) else str(cause)
+    return _CONNECTION_PREFIX.sub("", text)
 
 
 def _with_query(url: str, params: Mapping[str, str] | None) -> str:

@@ -14,12 +14,14 @@ _CREDENTIAL_NAMES = r"access_token|refresh_token|client_secret|api_key|key"
 _TOKEN_PARAMETER = re.compile(
     rf"(?<![A-Za-z0-9_])((?:{_CREDENTIAL_NAMES})=)[^&\s\"']+", re.IGNORECASE
 )
+_TOKEN_JSON_FIELD = re.compile(rf'("(?:{_CREDENTIAL_NAMES})"\s*:\s*")[^"]*"', re.IGNORECASE)
 REDACTED = "***"
 
 
 def redact(text: str, *secrets: str | None) -> str:
     """Return ``text`` with every credential parameter's value and every given secret masked."""
     masked = _TOKEN_PARAMETER.sub(rf"\g<1>{REDACTED}", text)
+    masked = _TOKEN_JSON_FIELD.sub(rf'\g<1>{REDACTED}"', masked)
     for secret in secrets:
         if secret:
             masked = masked.replace(secret, REDACTED)
