@@ -213,27 +213,34 @@ def roster(
 
 
 def _print_run(summary: object) -> None:
-    from flows.nightly import NightlySummary
+    from flows.accounting import NightlySummary, quota_text
 
     assert isinstance(summary, NightlySummary)
-    how = (
-        f"replayed landing {summary.landing_run_id}"
-        if summary.replayed
-        else (f"extracted as landing {summary.landing_run_id}")
-    )
-    console.print(f"[bold]nightly {summary.partition_date}[/]: {how}")
-    table = Table("entity", "landed", "loaded", "quarantined", "duplicates removed")
-    for entity, counts in summary.counts.items():
-        table.add_row(
-            entity,
-            str(counts.landed),
-            str(counts.loaded),
-            str(counts.quarantined),
-            str(counts.deduplicated),
-        )
+    console.print(f"[bold]nightly {summary.partition_date}[/]")
+    table = Table("source", "entity", "landed", "loaded", "quarantined", "duplicates removed")
+    for source, night in summary.sources.items():
+        for entity, counts in night.counts.items():
+            table.add_row(
+                source,
+                entity,
+                str(counts.landed),
+                str(counts.loaded),
+                str(counts.quarantined),
+                str(counts.deduplicated),
+            )
     console.print(table)
-    for problem in summary.problems:
-        console.print(f"[yellow]incomplete account[/]: {problem}")
+    for source, night in summary.sources.items():
+        how = "replayed" if night.replayed else "extracted"
+        console.print(
+            f"{source}: {how} landing {night.landing_run_id}; {night.accounts_fetched} of "
+            f"{night.accounts} accounts fetched, {night.accounts_failed} failed (see table "
+            "failed_accounts)"
+        )
+        quota = quota_text(night.extract)
+        if quota:
+            console.print(f"  {quota}")
+    for problem in summary.roster_problems:
+        console.print(f"[yellow]roster line refused[/]: {problem}")
     console.print(f"Analysts' copy: {summary.published_path}")
 
 

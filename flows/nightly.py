@@ -1,14 +1,17 @@
-"""The nightly flow: extract -> land -> validate -> transform -> load -> publish, for one date.
+"""The nightly flow: for each configured source, extract -> land -> validate -> transform -> load,
+then publish, for one date.
 
 A re-run of the same date gives the same warehouse: by default it replays what already landed for
 that date instead of fetching again (``mode=extract`` forces a new extraction, ``mode=replay``
-refuses to fetch at all).
+refuses to fetch at all). An account that cannot be fetched is recorded in ``failed_accounts`` and
+the night goes on; the night ends red only when the failure is not an account's (see
+:func:`flows.accounting.night_verdict`), after loading everything it fetched.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import secrets
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,56 +22,80 @@ from zoneinfo import ZoneInfo
 
 import pandera.polars as pa
 import polars as pl
-from prefect import State, flow, get_run_logger, task
+import pyarrow.parquet as pq
+from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.concurrency.sync import concurrency
 from prefect.runtime import deployment, flow_run
 
-from flows.settings import Settings, load_settings
-from schemas.contract import ContractSplit, split_by_contract
-from schemas.raw import RAW_CONTRACTS, json_paths
-from schemas.roster import RosterEntry
-from schemas.warehouse import DimInfluencer, FactAudienceShare, FactPostMetrics, FactProfileDaily
-from sources.instagram import (
-    PLATFORM,
-    RETRYABLE_STATUSES,
-    THROTTLING_CODES,
-    TRANSIENT_CODES,
-    GraphApiConfig,
-    GraphApiError,
-    InstagramGraphClient,
-    extract_instagram,
+from flows.accounting import (
+    EntityCounts,
+    NightlySummary,
+    SourceNight,
+    entities_over_threshold,
+    extract_summary,
+    failed_accounts_frame,
+    failed_run_row,
+    failure_records,
+    night_verdict,
+    run_log_frame,
 )
+from flows.settings import Settings, load_settings
+from flows.sources import (
+    FAILED_ACCOUNTS_ENTITY,
+    SOURCE_PLANS,
+    PlatformEndpoints,
+    SourcePlan,
+    platform_endpoints,
+)
+from schemas.contract import split_by_contract
+from schemas.raw import json_paths
+from schemas.roster import RosterEntry
+from schemas.staging import STAGED_MODELS
+from schemas.warehouse import DimInfluencer, FactAudienceShare, FactPostMetrics, FactProfileDaily
 from sources.landing import (
     LandingManifest,
-    land_run,
+    LandingWriter,
     latest_manifest,
     new_run_id,
-    read_landed_lines,
+    read_landed_batches,
+    verify_landed_file,
 )
 from sources.redaction import redact
-from sources.roster import RosterFileError, TrackedAccount, read_roster_rows
-from sources.simulator import SimulatedWorld, SimulatorServer
-from transforms.audience import fact_audience_share, split_incomplete_breakdowns
-from transforms.posts import fact_post_metrics
-from transforms.profiles import fact_profile_daily, influencer_sightings
+from sources.roster import TrackedAccount, read_roster_rows
+from transforms.facts import (
+    fact_audience_share,
+    fact_post_metrics,
+    fact_profile_daily,
+    influencer_sightings,
+)
 from transforms.raw_records import parse_landed_records
 from warehouse.connection import open_warehouse
 from warehouse.load import PartitionLoad, load_partition, record_runs
 from warehouse.publish import publish_database
 
-SOURCE = "instagram_graph"
-ENTITY_TABLES = {
-    "profiles": "fact_profile_daily",
-    "media": "fact_post_metrics",
-    "audience": "fact_audience_share",
-}
 # The real API answers "now": the counts of the end of yesterday are still what it reports at
 # 02:00 today, but nothing older can be extracted from it.
 LIVE_EXTRACTION_MAX_AGE_DAYS = 1
 WAREHOUSE_WRITER_LIMIT = "warehouse-writer"
 # A load takes about a second; waiting longer than this means a writer is stuck.
 WRITER_WAIT_SECONDS = 1800
+FACT_BUILDERS = {
+    "profiles": (fact_profile_daily, FactProfileDaily),
+    "posts": (fact_post_metrics, FactPostMetrics),
+    "audience": (fact_audience_share, FactAudienceShare),
+}
+_QUARANTINE_COLUMNS: dict[str, Any] = {
+    "source": pl.String,
+    "entity": pl.String,
+    "partition_date": pl.Date,
+    "run_id": pl.String,
+    "raw_record": pl.String,
+    "failed_checks": pl.List(pl.String),
+    "landed_file": pl.String,
+    "line_number": pl.Int32,
+}
+QUARANTINE_SCHEMA = pl.Schema(_QUARANTINE_COLUMNS)
 
 
 class ExtractMode(StrEnum):
@@ -79,8 +106,8 @@ class ExtractMode(StrEnum):
     replay = "replay"  # only replay what landed; fail if nothing did
 
 
-class QuarantineThresholdExceeded(RuntimeError):
-    """Too large a share of a run's records failed their contracts (the valid rest was loaded)."""
+class NightFailed(RuntimeError):
+    """The night's failure was not one account's; what was fetched was landed and loaded."""
 
 
 class ExtractionRefused(RuntimeError):
@@ -88,28 +115,12 @@ class ExtractionRefused(RuntimeError):
 
 
 @dataclass
-class EntityCounts:
-    """How one entity's records went through one run: landed = loaded + quarantined + deduped."""
+class StagedLanding:
+    """One landing, validated: per entity, its counts and where its staged rows were written."""
 
-    landed: int = 0
-    valid: int = 0
-    quarantined: int = 0
-    deduplicated: int = 0
-    loaded: int = 0
-
-
-@dataclass
-class NightlySummary:
-    """What a nightly run did, for the command line and the flow's return value."""
-
-    partition_date: dt.date
-    run_id: str
-    landing_run_id: str
-    replayed: bool
+    quarantine_file: Path
     counts: dict[str, EntityCounts] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
-    warehouse_path: str = ""
-    published_path: str = ""
+    staged_files: dict[str, Path] = field(default_factory=dict)  # staged kind -> Parquet file
 
 
 def partition_date_for(date: dt.date | None, timezone: str = "UTC") -> dt.date:
@@ -131,39 +142,6 @@ def _flow_run_name() -> str:
 
 
 @contextmanager
-def instagram_endpoint(settings: Settings, *, page_size: int = 25) -> Iterator[GraphApiConfig]:
-    """The Graph API to extract from: the configured one, or simulated platforms started here."""
-    common: dict[str, Any] = {
-        "app_user_id": settings.instagram_account_id,
-        "api_version": settings.instagram_api_version,
-        "timeout_seconds": settings.http_timeout_seconds,
-        "max_retries": settings.http_max_retries,
-        "concurrency": settings.http_concurrency,
-        "page_size": page_size,
-    }
-    if settings.instagram_api_url is not None:
-        token = settings.instagram_access_token
-        assert token is not None, "settings validation requires a token with a URL"
-        yield GraphApiConfig(
-            base_url=settings.instagram_api_url,
-            access_token=token.get_secret_value(),
-            sends_as_of=settings.instagram_supports_as_of,
-            **common,
-        )
-        return
-    world = SimulatedWorld(
-        seed=settings.simulator_seed,
-        size=settings.simulator_size,
-        anchor=settings.simulator_anchor,
-    )
-    simulator_token = secrets.token_urlsafe(24)
-    with SimulatorServer(world, access_token=simulator_token) as server:
-        yield GraphApiConfig(
-            base_url=server.url, access_token=simulator_token, sends_as_of=True, **common
-        )
-
-
-@contextmanager
 def warehouse_writer() -> Iterator[None]:
     """Hold the one slot of the ``warehouse-writer`` global concurrency limit.
 
@@ -180,8 +158,8 @@ def warehouse_writer() -> Iterator[None]:
 
 
 @task(cache_policy=NO_CACHE)
-def read_roster(roster_path: Path) -> pl.DataFrame:
-    """The tracked accounts, validated; a bad file is refused naming its lines."""
+def read_roster(roster_path: Path) -> tuple[pl.DataFrame, list[str]]:
+    """The tracked accounts that pass the roster's contract, and each refused line with why."""
     rows = read_roster_rows(roster_path)
     frame = pl.DataFrame(
         rows,
@@ -191,160 +169,220 @@ def read_roster(roster_path: Path) -> pl.DataFrame:
         pl.col("country", "category").replace("", None),
     )
     split = split_by_contract(frame, RosterEntry)
-    if not split.rejected.is_empty():
-        problems = "; ".join(
-            f"line {row['line_number']} ({row['handle'] or 'no handle'}): "
-            + ", ".join(row["failed_checks"])
-            for row in split.rejected.iter_rows(named=True)
-        )
-        raise RosterFileError(f"{roster_path}: {problems}")
-    return split.valid.select(
+    problems = [
+        f"line {row['line_number']} ({row['handle'] or 'no handle'}): "
+        + ", ".join(row["failed_checks"])
+        for row in split.rejected.iter_rows(named=True)
+    ]
+    roster = split.valid.select(
         "platform",
         "handle",
         connected=pl.col("connected").str.to_lowercase().is_in(["true", "yes", "1"]),
         country="country",
         category="category",
     )
+    return roster, problems
 
 
-def _worth_retrying(task: object, task_run: object, state: State[Any]) -> bool:
-    """Retry the extraction task for outages, not for a bad token or a refused date."""
-    try:
-        state.result()
-    except ExtractionRefused:
-        return False
-    except GraphApiError as error:
-        return (
-            error.status is None
-            or error.status in RETRYABLE_STATUSES
-            or error.code in THROTTLING_CODES | TRANSIENT_CODES
-        )
-    except Exception:
-        return True
-    return True
-
-
-@task(
-    retries=2,
-    retry_delay_seconds=10,
-    retry_condition_fn=_worth_retrying,
-    cache_policy=NO_CACHE,
-)
+@task(cache_policy=NO_CACHE)
 def extract_and_land(
+    source: str,
     partition_date: dt.date,
-    endpoint: GraphApiConfig,
+    config: Any,
     accounts: list[TrackedAccount],
     raw_dir: Path,
-    lookback_days: int,
-    fetch_audience: bool,
 ) -> LandingManifest:
-    """Fetch every tracked account as of ``partition_date`` and land the records raw."""
+    """Fetch the source's accounts as of ``partition_date``, landing records as they arrive."""
+    plan = SOURCE_PLANS[source]
     logger = get_run_logger()
     oldest_live_date = dt.datetime.now(dt.UTC).date() - dt.timedelta(
         days=LIVE_EXTRACTION_MAX_AGE_DAYS
     )
-    if not endpoint.sends_as_of and partition_date < oldest_live_date:
+    if not plan.package.answers_as_of(config) and partition_date < oldest_live_date:
         raise ExtractionRefused(
-            f"cannot extract {partition_date} from {redact(endpoint.base_url)}: the live API only "
-            "reports today's counts. Replay what landed for that date (mode=replay) instead."
+            f"cannot extract {partition_date} from {source}: its API only reports today's "
+            "counts. Replay what landed for that date (mode=replay) instead."
         )
-    with InstagramGraphClient(endpoint) as client:
-        extract = extract_instagram(
-            client,
-            accounts,
-            partition_date,
-            lookback_days,
-            endpoint.concurrency,
-            fetch_audience=fetch_audience,
-        )
-    notes = [f"{p.handle} ({p.entity}): {p.reason}" for p in extract.problems]
-    manifest = land_run(
-        raw_dir,
-        SOURCE,
-        partition_date,
-        new_run_id(),
-        {"profiles": extract.profiles, "media": extract.media, "audience": extract.audience},
-        notes=notes,
-    )
+    entities = (*plan.package.ENTITIES, FAILED_ACCOUNTS_ENTITY)
+    with LandingWriter(raw_dir, source, partition_date, new_run_id(), entities) as writer:
+        result = plan.package.extract(config, accounts, partition_date, writer.land)
+        for record in failure_records(result.failures):
+            writer.land(FAILED_ACCOUNTS_ENTITY, record)
+        manifest = writer.finish(extract=extract_summary(result))
     logger.info(
-        "landed %s profiles, %s media, %s audience records for %s in %s requests (run %s)",
-        len(extract.profiles),
-        len(extract.media),
-        len(extract.audience),
+        "%s %s: %s of %s accounts fetched, %s failed, %s requests (landing %s)",
+        source,
         partition_date,
-        extract.requests_made,
+        result.fetched,
+        result.accounts,
+        len(result.failures),
+        result.requests_made,
         manifest.run_id,
     )
-    for note in notes:
-        logger.warning("incomplete account: %s", note)
+    for failure in result.failures[:20]:
+        logger.warning("%s account %s failed: %s", source, failure.handle, failure.reason)
+    if result.stopped:
+        logger.error("%s stopped early: %s", source, result.stopped)
     return manifest
 
 
 @task(cache_policy=NO_CACHE)
-def validate_landing(raw_dir: Path, manifest: LandingManifest) -> dict[str, ContractSplit]:
-    """Split each landed entity into valid rows and rows to quarantine, with their reasons."""
-    splits = {}
-    for entity, contract in RAW_CONTRACTS.items():
-        landed = manifest.file_for(entity)
-        lines = pl.DataFrame(
-            [
-                {"landed_file": landed.path, "line_number": number, "raw_record": text}
-                for number, text in read_landed_lines(raw_dir, landed)
-            ],
-            schema={"landed_file": pl.String, "line_number": pl.Int64, "raw_record": pl.String},
+def validate_and_stage(
+    source: str, raw_dir: Path, manifest: LandingManifest, work_dir: Path, batch_rows: int
+) -> StagedLanding:
+    """Validate the landing in bounded batches of whole accounts; write the staged rows and the
+    quarantine to Parquet files under ``work_dir``.
+
+    The parent entity (profiles) goes first: an account whose profile failed its contract, or
+    has none, takes its other records to quarantine with it.
+    """
+    plan = SOURCE_PLANS[source]
+    work_dir.mkdir(parents=True, exist_ok=True)
+    staged = StagedLanding(quarantine_file=work_dir / "quarantine.parquet")
+    writers = _ParquetWriters(work_dir)
+    parents = _Parents(plan.parent)
+    try:
+        writers.write("quarantine", QUARANTINE_SCHEMA.to_frame())
+        for entity, (kind, stage) in plan.staging.items():
+            writers.write(kind, pl.DataFrame(schema=_dtypes(STAGED_MODELS[kind])))
+            contract = plan.contracts[entity]
+            counts = staged.counts[entity] = EntityCounts(landed=manifest.file_for(entity).records)
+            for batch in _parsed_batches(raw_dir, manifest, entity, contract, batch_rows):
+                valid, rejected = _judge_batch(batch, entity, plan, parents)
+                counts.valid += valid.height
+                counts.quarantined += rejected.height
+                writers.write(kind, _staged(stage, valid, kind))
+                writers.write("quarantine", _quarantine_rows(rejected, source, entity, manifest))
+            staged.staged_files[kind] = writers.path(kind)
+    finally:
+        writers.close()
+    return staged
+
+
+def _judge_batch(
+    batch: pl.DataFrame, entity: str, plan: SourcePlan, parents: _Parents
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(valid, rejected with ``failed_checks``) of one batch of whole accounts."""
+    split = split_by_contract(batch, plan.contracts[entity])
+    valid, rejected = split.valid, split.rejected
+    if entity == plan.parent:
+        parents.add(valid, rejected)
+    else:
+        valid, orphans = parents.split_orphans(valid)
+        rejected = pl.concat([rejected, orphans], how="diagonal_relaxed")
+    rule = plan.group_rules.get(entity)
+    if rule is not None:
+        kept, newly_rejected = rule(valid.lazy(), rejected.lazy())
+        valid = kept.collect()
+        rejected = pl.concat([rejected, newly_rejected.collect()], how="diagonal_relaxed")
+    return valid, rejected
+
+
+class _Parents:
+    """The accounts whose parent record (the profile) passed or failed its contract, by
+    (handle, as_of): one short row per account, so it stays small beside the records."""
+
+    KEY = ("handle", "as_of")
+
+    def __init__(self, parent: str) -> None:
+        self._parent = parent
+        self._valid = [pl.DataFrame(schema=dict.fromkeys(self.KEY, pl.String))]
+        self._rejected = [
+            pl.DataFrame(schema=dict.fromkeys((*self.KEY, "parent_reason"), pl.String))
+        ]
+
+    def add(self, valid: pl.DataFrame, rejected: pl.DataFrame) -> None:
+        self._valid.append(valid.select(self.KEY))
+        self._rejected.append(
+            rejected.select(*self.KEY, parent_reason=pl.col("failed_checks").list.join("; "))
         )
-        parsed = parse_landed_records(lines.lazy(), json_paths(contract)).collect()
-        splits[entity] = split_by_contract(parsed, contract)
-    audience = splits["audience"]
-    kept, incomplete = split_incomplete_breakdowns(audience.valid.lazy(), audience.rejected.lazy())
-    splits["audience"] = ContractSplit(
-        valid=kept.collect(), rejected=pl.concat([audience.rejected, incomplete.collect()])
-    )
-    return splits
+
+    def split_orphans(self, valid: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Records whose account's profile was quarantined, or never landed, are rejected."""
+        key = list(self.KEY)
+        parents_valid = pl.concat(self._valid)
+        kept = valid.join(parents_valid, on=key, how="semi", nulls_equal=True)
+        orphans = valid.join(parents_valid, on=key, how="anti", nulls_equal=True)
+        if orphans.is_empty():
+            return kept, orphans.with_columns(failed_checks=pl.lit([], pl.List(pl.String)))
+        rejected = orphans.join(
+            pl.concat(self._rejected).unique(subset=key), on=key, how="left", nulls_equal=True
+        )
+        reason = (
+            pl.when(pl.col("parent_reason").is_not_null())
+            .then(pl.format(f"{self._parent}: quarantined ({{}})", pl.col("parent_reason")))
+            .otherwise(pl.lit(f"{self._parent}: none landed for this account and date"))
+        )
+        return kept, rejected.with_columns(failed_checks=pl.concat_list(reason)).drop(
+            "parent_reason"
+        )
 
 
 @task(cache_policy=NO_CACHE)
-def transform_partition(
-    splits: dict[str, ContractSplit], roster: pl.DataFrame
-) -> tuple[pl.DataFrame, dict[str, pl.DataFrame]]:
-    """The warehouse rows of one date, each frame checked against its table's contract."""
-    profiles = splits["profiles"].valid.lazy()
-    influencers = _checked(
-        DimInfluencer, influencer_sightings(profiles, roster.lazy(), PLATFORM).collect()
-    )
-    facts = {
-        "fact_profile_daily": _checked(
-            FactProfileDaily, fact_profile_daily(profiles, PLATFORM).collect()
-        ),
-        "fact_post_metrics": _checked(
-            FactPostMetrics, fact_post_metrics(splits["media"].valid.lazy(), PLATFORM).collect()
-        ),
-        "fact_audience_share": _checked(
-            FactAudienceShare,
-            fact_audience_share(splits["audience"].valid.lazy(), PLATFORM).collect(),
-        ),
-    }
-    return influencers, facts
-
-
-def _checked(model: type[pa.DataFrameModel], frame: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` after checking it meets its table's contract (a failure is a transform bug)."""
-    model.validate(frame)
-    return frame
-
-
-@task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
-def load_warehouse(warehouse_path: Path, load: PartitionLoad) -> None:
-    """Replace the date's rows in one transaction, then close (and so checkpoint) the file."""
+def transform_and_load(
+    source: str,
+    partition_date: dt.date,
+    staged: StagedLanding,
+    manifest: LandingManifest,
+    night: SourceNight,
+    roster: pl.DataFrame,
+    raw_dir: Path,
+    warehouse_path: Path,
+    run_id: str,
+    started_at: dt.datetime,
+    over_threshold: set[str],
+) -> SourceNight:
+    """Build the source's facts of the date and replace them in one transaction."""
+    plan = SOURCE_PLANS[source]
+    facts: dict[str, pl.DataFrame] = {}
+    influencers = pl.DataFrame()
+    for entity, (kind, _) in plan.staging.items():
+        rows = pl.scan_parquet(staged.staged_files[kind])
+        builder, model = FACT_BUILDERS[kind]
+        table = plan.table_of(entity)
+        facts[table] = _checked(model, builder(rows).collect())
+        counts = night.counts[entity]
+        counts.loaded = facts[table].height
+        counts.deduplicated = counts.valid - counts.loaded
+        if kind == "profiles":
+            influencers = _checked(
+                DimInfluencer,
+                influencer_sightings(
+                    rows, roster.lazy().filter(pl.col("platform") == source)
+                ).collect(),
+            )
+    failed = failed_accounts_frame(_landed_failures(raw_dir, manifest), night, run_id)
+    quarantine = pl.read_parquet(staged.quarantine_file)
     connection = open_warehouse(warehouse_path)
     try:
-        load_partition(connection, load)
+        load_partition(
+            connection,
+            PartitionLoad(
+                source=source,
+                platform=source,
+                partition_date=partition_date,
+                roster=roster,
+                influencers=influencers,
+                facts=facts,
+                quarantine=quarantine,
+                failed_accounts=failed,
+                run_log=run_log_frame(
+                    night,
+                    run_id=run_id,
+                    flow_run_id=_flow_run_id(),
+                    started_at=started_at,
+                    finished_at=_now(),
+                    over_threshold=over_threshold,
+                ),
+            ),
+        )
         connection.execute("checkpoint")
     finally:
         connection.close()
+    return night
 
 
-@task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+@task(cache_policy=NO_CACHE)
 def publish_warehouse(warehouse_path: Path, published_path: Path) -> Path:
     """Swap the analysts' copy for the freshly loaded warehouse."""
     return publish_database(warehouse_path, published_path)
@@ -352,7 +390,7 @@ def publish_warehouse(warehouse_path: Path, published_path: Path) -> Path:
 
 @flow(name="nightly", flow_run_name=_flow_run_name, log_prints=True)
 def nightly(date: dt.date | None = None, mode: ExtractMode = ExtractMode.auto) -> NightlySummary:
-    """Extract, land, validate, transform, load and publish one UTC date.
+    """Extract, land, validate, transform, load and publish one UTC date, for every source.
 
     Args:
         date: the UTC date to load (counts as of the end of that day); default: the day before
@@ -364,226 +402,248 @@ def nightly(date: dt.date | None = None, mode: ExtractMode = ExtractMode.auto) -
     partition_date = partition_date_for(date, settings.schedule_timezone)
     run_id = new_run_id()
     started_at = _now()
-    logger = get_run_logger()
-    step = "extract"
+    summary = NightlySummary(
+        partition_date=partition_date,
+        run_id=run_id,
+        warehouse_path=str(settings.warehouse_path),
+        published_path=str(settings.published_path),
+    )
+    failed_handles: dict[str, list[str]] = {}
+    source, step = "roster", "extract"
     try:
-        roster = read_roster(settings.roster_path)
-        manifest = (
-            None
-            if mode is ExtractMode.extract
-            else latest_manifest(settings.raw_dir, SOURCE, partition_date)
-        )
-        replayed = manifest is not None
-        if manifest is None:
-            if mode is ExtractMode.replay:
-                raise ExtractionRefused(
-                    f"nothing has landed for {partition_date} under {settings.raw_dir}: run with "
-                    "mode=extract (or auto) to fetch it"
+        roster, summary.roster_problems = read_roster(settings.roster_path)
+        with platform_endpoints(settings) as endpoints:
+            for source in settings.sources:
+                plan = SOURCE_PLANS[source]
+                step = "extract"
+                manifest, replayed = _landing_for(
+                    settings, plan, partition_date, mode, roster, endpoints
                 )
-            accounts = [TrackedAccount(**row) for row in roster.iter_rows(named=True)]
-            with instagram_endpoint(settings) as endpoint:
-                manifest = extract_and_land(
-                    partition_date,
-                    endpoint,
-                    accounts,
-                    settings.raw_dir,
-                    settings.post_lookback_days,
-                    partition_date.weekday() in settings.audience_weekdays,
-                )
-        else:
-            logger.info("replaying landing %s of %s", manifest.run_id, partition_date)
-        step = "validate"
-        splits = validate_landing(settings.raw_dir, manifest)
-        step = "transform"
-        influencers, facts = transform_partition(splits, roster)
-        summary = NightlySummary(
-            partition_date=partition_date,
-            run_id=run_id,
-            landing_run_id=manifest.run_id,
-            replayed=replayed,
-            problems=list(manifest.notes),
-            warehouse_path=str(settings.warehouse_path),
-            published_path=str(settings.published_path),
-        )
-        for entity, split in splits.items():
-            landed = manifest.file_for(entity).records
-            loaded = facts[ENTITY_TABLES[entity]].height
-            summary.counts[entity] = EntityCounts(
-                landed=landed,
-                valid=split.valid.height,
-                quarantined=split.rejected.height,
-                deduplicated=split.valid.height - loaded,
-                loaded=loaded,
-            )
-        over_threshold = _entities_over_threshold(summary, settings.max_quarantine_share)
-        step = "load"
-        with warehouse_writer():
-            load_warehouse(
-                settings.warehouse_path,
-                PartitionLoad(
-                    source=SOURCE,
-                    platform=PLATFORM,
+                night = SourceNight(
+                    source=source,
                     partition_date=partition_date,
-                    roster=roster,
-                    influencers=influencers,
-                    facts=facts,
-                    quarantine=_quarantine_rows(splits, manifest),
-                    run_log=_run_log(summary, manifest, started_at, _flow_run_id(), over_threshold),
-                ),
-            )
-            step = "publish"
+                    landing_run_id=manifest.run_id,
+                    replayed=replayed,
+                    extract=manifest.extract,
+                    tables={entity: plan.table_of(entity) for entity in plan.staging},
+                )
+                step = "validate"
+                work_dir = settings.data_dir / "work" / run_id / source
+                staged = validate_and_stage(
+                    source, settings.raw_dir, manifest, work_dir, settings.validation_batch_rows
+                )
+                night.counts = staged.counts
+                step = "load"
+                with warehouse_writer():
+                    transform_and_load(
+                        source,
+                        partition_date,
+                        staged,
+                        manifest,
+                        night,
+                        roster,
+                        settings.raw_dir,
+                        settings.warehouse_path,
+                        run_id,
+                        started_at,
+                        entities_over_threshold(night, settings.max_quarantine_share),
+                    )
+                shutil.rmtree(work_dir, ignore_errors=True)
+                summary.sources[source] = night
+                failed_handles[source] = _failed_handles(settings.raw_dir, manifest)
+        step = "publish"
+        with warehouse_writer():
             publish_warehouse(settings.warehouse_path, settings.published_path)
     except Exception as error:
-        _record_failure(settings, partition_date, run_id, step, started_at, error)
+        _record_failure(settings, partition_date, run_id, source, step, started_at, error)
         raise
-    if over_threshold:
-        raise QuarantineThresholdExceeded(
-            _threshold_message(summary, over_threshold, settings.max_quarantine_share)
-        )
+    finally:
+        shutil.rmtree(settings.data_dir / "work" / run_id, ignore_errors=True)
+    verdict = night_verdict(
+        summary,
+        max_failed_account_share=settings.max_failed_account_share,
+        max_quarantine_share=settings.max_quarantine_share,
+        failed_handles=failed_handles,
+    )
+    if verdict is not None:
+        raise NightFailed(verdict)
     return summary
 
 
-def _quarantine_rows(splits: dict[str, ContractSplit], manifest: LandingManifest) -> pl.DataFrame:
-    frames = [
-        split.rejected.select(
-            source=pl.lit(manifest.source),
-            entity=pl.lit(entity),
-            partition_date=pl.lit(dt.date.fromisoformat(manifest.partition_date)),
-            run_id=pl.lit(manifest.run_id),
-            raw_record="raw_record",
-            failed_checks="failed_checks",
-            landed_file="landed_file",
-            line_number=pl.col("line_number").cast(pl.Int32),
-        )
-        for entity, split in splits.items()
+def _landing_for(
+    settings: Settings,
+    plan: SourcePlan,
+    partition_date: dt.date,
+    mode: ExtractMode,
+    roster: pl.DataFrame,
+    endpoints: PlatformEndpoints,
+) -> tuple[LandingManifest, bool]:
+    """The landing this run validates, and whether it is a replay: the date's latest landing,
+    or a new extraction."""
+    if mode is not ExtractMode.extract:
+        manifest = latest_manifest(settings.raw_dir, plan.name, partition_date)
+        if manifest is not None:
+            get_run_logger().info("replaying landing %s of %s", manifest.run_id, plan.name)
+            return manifest, True
+        if mode is ExtractMode.replay:
+            raise ExtractionRefused(
+                f"nothing has landed from {plan.name} for {partition_date} under "
+                f"{settings.raw_dir}: run with mode=extract (or auto) to fetch it"
+            )
+    accounts = [
+        TrackedAccount(**row)
+        for row in roster.filter(pl.col("platform") == plan.name).iter_rows(named=True)
     ]
-    return pl.concat(frames)
+    manifest = extract_and_land(
+        plan.name,
+        partition_date,
+        endpoints.config_for(plan, partition_date),
+        accounts,
+        settings.raw_dir,
+    )
+    return manifest, False
 
 
-def _run_log(
-    summary: NightlySummary,
+def _parsed_batches(
+    raw_dir: Path,
     manifest: LandingManifest,
-    started_at: dt.datetime,
-    flow_run_id: str | None,
-    over_threshold: set[str],
+    entity: str,
+    contract: type[pa.DataFrameModel],
+    batch_rows: int,
+) -> Iterator[pl.DataFrame]:
+    """The entity's landed records parsed into their contract's text columns, in batches that
+    never split an account (its records land together), so rules over an account's records see
+    all of them."""
+    landed = manifest.file_for(entity)
+    paths = json_paths(contract)
+    carried: pl.DataFrame | None = None
+    for numbers, texts in read_landed_batches(raw_dir, landed, batch_rows):
+        lines = pl.DataFrame(
+            {"landed_file": landed.path, "line_number": numbers, "raw_record": texts},
+            schema={"landed_file": pl.String, "line_number": pl.Int64, "raw_record": pl.String},
+        )
+        parsed = parse_landed_records(lines.lazy(), paths).collect()
+        if carried is not None:
+            parsed = pl.concat([carried, parsed])
+        last_handle = parsed["handle"][-1]
+        tail = parsed["handle"] == last_handle if last_handle is not None else None
+        if tail is None or tail.all():
+            carried = parsed
+            continue
+        carried = parsed.filter(tail)
+        yield parsed.filter(~tail)
+    if carried is not None and not carried.is_empty():
+        yield carried
+
+
+def _staged(stage: Any, valid: pl.DataFrame, kind: str) -> pl.DataFrame:
+    model = STAGED_MODELS[kind]
+    frame = stage(valid.lazy()).collect()
+    return frame.cast({name: dtype for name, dtype in _dtypes(model).items()})
+
+
+def _dtypes(model: type[pa.DataFrameModel]) -> dict[str, pl.DataType]:
+    return {name: column.dtype.type for name, column in model.to_schema().columns.items()}
+
+
+def _quarantine_rows(
+    rejected: pl.DataFrame, source: str, entity: str, manifest: LandingManifest
 ) -> pl.DataFrame:
-    finished_at = _now()
-    rows = []
-    for entity, counts in summary.counts.items():
-        common = {
-            "run_id": summary.run_id,
-            "flow_run_id": flow_run_id,
-            "landing_run_id": manifest.run_id,
-            "source": SOURCE,
-            "partition_date": summary.partition_date,
-            "entity": entity,
-            "status": "ok",
-            "started_at": started_at,
-            "finished_at": finished_at,
-        }
-        rows.append(
-            {
-                **common,
-                "step": "extract",
-                "rows_in": counts.landed,
-                "status": "replayed" if summary.replayed else "ok",
-                "message": "; ".join(n for n in manifest.notes if f"({entity})" in n) or None,
-            }
-        )
-        rows.append(
-            {
-                **common,
-                "step": "validate",
-                "rows_in": counts.landed,
-                "rows_valid": counts.valid,
-                "rows_quarantined": counts.quarantined,
-                "status": "quarantine_exceeded" if entity in over_threshold else "ok",
-            }
-        )
-        rows.append(
-            {
-                **common,
-                "step": "load",
-                "entity": ENTITY_TABLES[entity],
-                "rows_in": counts.valid,
-                "rows_deduplicated": counts.deduplicated,
-                "rows_loaded": counts.loaded,
-            }
-        )
-    return pl.DataFrame(rows, schema=_RUN_LOG_SCHEMA)
+    return rejected.select(
+        source=pl.lit(source),
+        entity=pl.lit(entity),
+        partition_date=pl.lit(dt.date.fromisoformat(manifest.partition_date)),
+        run_id=pl.lit(manifest.run_id),
+        raw_record="raw_record",
+        failed_checks=pl.col("failed_checks").cast(pl.List(pl.String)),
+        landed_file="landed_file",
+        line_number=pl.col("line_number").cast(pl.Int32),
+    )
 
 
-_RUN_LOG_COLUMNS: dict[str, Any] = {
-    "run_id": pl.String,
-    "flow_run_id": pl.String,
-    "landing_run_id": pl.String,
-    "source": pl.String,
-    "partition_date": pl.Date,
-    "step": pl.String,
-    "entity": pl.String,
-    "rows_in": pl.Int64,
-    "rows_valid": pl.Int64,
-    "rows_quarantined": pl.Int64,
-    "rows_deduplicated": pl.Int64,
-    "rows_loaded": pl.Int64,
-    "status": pl.String,
-    "started_at": pl.Datetime("us"),
-    "finished_at": pl.Datetime("us"),
-    "message": pl.String,
-}
-_RUN_LOG_SCHEMA = pl.Schema(_RUN_LOG_COLUMNS)
+class _ParquetWriters:
+    """One Parquet file per staged frame (and the quarantine), appended to batch by batch."""
+
+    def __init__(self, work_dir: Path) -> None:
+        self._work_dir = work_dir
+        self._writers: dict[str, pq.ParquetWriter] = {}
+        self._schemas: dict[str, pl.Schema] = {}
+
+    def path(self, name: str) -> Path:
+        return self._work_dir / f"{name}.parquet"
+
+    def write(self, name: str, frame: pl.DataFrame) -> None:
+        if name not in self._writers:
+            self._schemas[name] = frame.schema
+            table = frame.to_arrow()
+            self._writers[name] = pq.ParquetWriter(self.path(name), table.schema)
+        frame = frame.select(list(self._schemas[name])).cast(self._schemas[name])
+        if not frame.is_empty():
+            self._writers[name].write_table(frame.to_arrow())
+
+    def close(self) -> None:
+        for writer in self._writers.values():
+            writer.close()
+
+
+def _landed_failures(raw_dir: Path, manifest: LandingManifest) -> pl.DataFrame:
+    if not manifest.has(FAILED_ACCOUNTS_ENTITY):
+        return pl.DataFrame()
+    landed = manifest.file_for(FAILED_ACCOUNTS_ENTITY)
+    if landed.records == 0:
+        return pl.DataFrame()
+    return pl.read_ndjson(
+        verify_landed_file(raw_dir, landed),
+        schema={
+            "handle": pl.String,
+            "reason": pl.String,
+            "failure_kind": pl.String,
+            "http_status": pl.Int64,
+            "api_error_code": pl.String,
+        },
+    )
+
+
+def _failed_handles(raw_dir: Path, manifest: LandingManifest) -> list[str]:
+    failures = _landed_failures(raw_dir, manifest)
+    return failures["handle"].to_list() if not failures.is_empty() else []
+
+
+def _checked(model: type[pa.DataFrameModel], frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` after checking it meets its table's contract (a failure is a transform bug)."""
+    model.validate(frame)
+    return frame
 
 
 def _record_failure(
     settings: Settings,
     partition_date: dt.date,
     run_id: str,
+    source: str,
     step: str,
     started_at: dt.datetime,
     error: Exception,
 ) -> None:
     """Leave a failed row in ``pipeline_runs``; never mask the original error."""
-    row = {
-        "run_id": run_id,
-        "flow_run_id": _flow_run_id(),
-        "source": SOURCE,
-        "partition_date": partition_date,
-        "step": step,
-        "status": "failed",
-        "started_at": started_at,
-        "finished_at": _now(),
-        "message": redact(f"{type(error).__name__}: {error}")[:2000],
-    }
+    row = failed_run_row(
+        run_id=run_id,
+        flow_run_id=_flow_run_id(),
+        source=source,
+        partition_date=partition_date,
+        step=step,
+        started_at=started_at,
+        finished_at=_now(),
+        message=redact(f"{type(error).__name__}: {error}"),
+    )
     try:
         with warehouse_writer():
             connection = open_warehouse(settings.warehouse_path)
             try:
-                record_runs(connection, pl.DataFrame([row], schema=_RUN_LOG_SCHEMA))
+                record_runs(connection, row)
             finally:
                 connection.close()
     except Exception as recording_error:  # the run's own error matters more
         get_run_logger().error("could not record the failed run: %s", recording_error)
-
-
-def _entities_over_threshold(summary: NightlySummary, max_share: float) -> set[str]:
-    return {
-        entity
-        for entity, counts in summary.counts.items()
-        if counts.landed and counts.quarantined / counts.landed > max_share
-    }
-
-
-def _threshold_message(summary: NightlySummary, entities: set[str], max_share: float) -> str:
-    detail = "; ".join(
-        f"{entity}: {c.quarantined} of {c.landed} ({c.quarantined / c.landed:.1%})"
-        for entity, c in summary.counts.items()
-        if entity in entities
-    )
-    return (
-        f"{summary.partition_date}: quarantined share above {max_share:.1%} ({detail}). "
-        "The valid records were loaded; inspect the rest with: select entity, failed_checks, "
-        f"raw_record from quarantine where partition_date = '{summary.partition_date}'"
-    )
 
 
 def _flow_run_id() -> str | None:

@@ -1,33 +1,90 @@
 """The one typed settings object of the pipeline.
 
 Read from environment variables prefixed ``INFLUENCERS_`` (and an optional ``.env`` file in the
-working directory). Only ``flows/`` reads settings; everything below it receives plain values.
+working directory), nested per source with ``__``: ``INFLUENCERS_INSTAGRAM__ACCESS_TOKEN``,
+``INFLUENCERS_YOUTUBE__API_KEY``. Only ``flows/`` reads settings; everything below it receives
+plain values.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sources.brands import DEFAULT_BRANDS_PATH
 from sources.simulator import DEFAULT_ANCHOR, DEFAULT_ROSTER_PATH, DEFAULT_SEED, DEFAULT_SIZE
 
 ENV_PREFIX = "INFLUENCERS_"
+SourceName = Literal["instagram", "youtube"]
+# Settings of the single-platform releases, read under their old names (with a warning).
+RENAMED_SETTINGS = {
+    f"{ENV_PREFIX}INSTAGRAM_{old}": f"{ENV_PREFIX}INSTAGRAM__{old}"
+    for old in ("API_URL", "ACCESS_TOKEN", "ACCOUNT_ID", "API_VERSION", "SUPPORTS_AS_OF")
+}
+log = logging.getLogger(__name__)
 
 
 class MissingSecretError(RuntimeError):
     """A secret the configured source needs is not set."""
 
 
+class InstagramSettings(BaseModel):
+    """``INFLUENCERS_INSTAGRAM__*``: the Instagram Graph API."""
+
+    api_url: str | None = Field(
+        None,
+        description="Base URL of the Graph API, e.g. https://graph.facebook.com. Unset: the "
+        "simulated platforms are started in-process and extracted from.",
+    )
+    access_token: SecretStr | None = Field(
+        None, description="Graph API access token; required when api_url is set."
+    )
+    account_id: str = Field(
+        "17841400000000000",
+        description="The brand's own Instagram business account id, used for business_discovery.",
+    )
+    api_version: str = Field("v21.0", description="Graph API version path segment.")
+    supports_as_of: bool = Field(
+        False,
+        description="The configured URL is the simulated platform (`influencers simulator`), "
+        "which can answer as of a past date.",
+    )
+
+
+class YouTubeSettings(BaseModel):
+    """``INFLUENCERS_YOUTUBE__*``: the YouTube Data API v3."""
+
+    api_url: str | None = Field(
+        None,
+        description="Base URL of the API, e.g. https://www.googleapis.com/youtube/v3. Unset: the "
+        "simulated platforms.",
+    )
+    api_key: SecretStr | None = Field(None, description="API key; required when api_url is set.")
+    quota_budget: int = Field(
+        10_000, ge=1, description="Quota units the night may spend (the key's daily quota)."
+    )
+    supports_as_of: bool = Field(
+        False, description="The configured URL is the simulated platform (answers as of a date)."
+    )
+
+
 class Settings(BaseSettings):
     """Everything an operator can configure; see the README's "Settings" table."""
 
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
     )
 
     data_dir: Path = Field(
@@ -47,24 +104,12 @@ class Settings(BaseSettings):
         description="Lower follower bounds of the micro, macro and mega tiers (nano starts at 0).",
     )
 
-    instagram_api_url: str | None = Field(
-        None,
-        description="Base URL of the Instagram Graph API. Unset: the simulated platforms are "
-        "started in-process and extracted from.",
+    sources: list[SourceName] = Field(
+        ["instagram"],
+        description="Sources the nightly run extracts, in order (JSON list).",
     )
-    instagram_access_token: SecretStr | None = Field(
-        None, description="Graph API access token; required when instagram_api_url is set."
-    )
-    instagram_account_id: str = Field(
-        "17841400000000000",
-        description="The brand's own Instagram business account id, used for business_discovery.",
-    )
-    instagram_api_version: str = Field("v21.0", description="Graph API version path segment.")
-    instagram_supports_as_of: bool = Field(
-        False,
-        description="The configured URL is the simulated platform (started with `influencers "
-        "simulator`), which can answer as of a past date.",
-    )
+    instagram: InstagramSettings = Field(default_factory=lambda: InstagramSettings())
+    youtube: YouTubeSettings = Field(default_factory=lambda: YouTubeSettings())
 
     simulator_seed: int = Field(DEFAULT_SEED, description="Seed of the simulated population.")
     simulator_size: int = Field(DEFAULT_SIZE, description="Creators in the simulated population.")
@@ -85,6 +130,13 @@ class Settings(BaseSettings):
     post_lookback_days: int = Field(
         14, ge=1, description="Posts published this many days before the run date are observed."
     )
+    max_failed_account_share: float = Field(
+        0.05,
+        ge=0.0,
+        le=1.0,
+        description="A night in which more than this share of a source's accounts could not be "
+        "fetched fails (after loading what was fetched).",
+    )
     max_quarantine_share: float = Field(
         0.05,
         ge=0.0,
@@ -92,9 +144,22 @@ class Settings(BaseSettings):
         description="A run whose quarantined share of any entity exceeds this fails (after "
         "loading what was valid).",
     )
-    http_timeout_seconds: float = Field(10.0, gt=0, description="Per-request timeout.")
-    http_max_retries: int = Field(6, ge=0, description="Retries per request on 429/5xx/throttle.")
-    http_concurrency: int = Field(4, ge=1, description="Requests in flight at once.")
+    http_timeout_seconds: float = Field(10.0, gt=0, description="Connect and per-read timeout.")
+    http_deadline_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="Longest one API call may take in total, retries and waits included.",
+    )
+    http_max_retries: int = Field(4, ge=0, description="Retries per call on 429/5xx/throttling.")
+    http_max_wait_seconds: float = Field(
+        60.0,
+        ge=0,
+        description="Longest Retry-After a night honours; an account asking for more fails.",
+    )
+    http_concurrency: int = Field(4, ge=1, description="Accounts fetched at once per source.")
+    validation_batch_rows: int = Field(
+        50_000, ge=1, description="Landed records validated per batch (bounds memory)."
+    )
 
     @field_validator("schedule_timezone")
     @classmethod
@@ -119,13 +184,18 @@ class Settings(BaseSettings):
         return bounds
 
     @model_validator(mode="after")
-    def _real_api_needs_a_token(self) -> Settings:
-        if self.instagram_api_url and self.instagram_access_token is None:
-            raise MissingSecretError(
-                f"{ENV_PREFIX}INSTAGRAM_API_URL is set but {ENV_PREFIX}INSTAGRAM_ACCESS_TOKEN is "
-                "not: set the token in the environment (or .env), or unset the URL to use the "
-                "simulated platforms."
-            )
+    def _real_apis_need_their_secret(self) -> Settings:
+        needs = (
+            ("INSTAGRAM", self.instagram.api_url, self.instagram.access_token, "ACCESS_TOKEN"),
+            ("YOUTUBE", self.youtube.api_url, self.youtube.api_key, "API_KEY"),
+        )
+        for source, url, secret, secret_name in needs:
+            if url and secret is None:
+                raise MissingSecretError(
+                    f"{ENV_PREFIX}{source}__API_URL is set but {ENV_PREFIX}{source}__{secret_name} "
+                    "is not: set it in the environment (or .env), or unset the URL to use the "
+                    "simulated platforms."
+                )
         return self
 
     @property
@@ -147,11 +217,35 @@ class Settings(BaseSettings):
         """Where the weekly HTML reports are written."""
         return self.data_dir / "reports"
 
+    def uses_simulator(self, source: str) -> bool:
+        """Whether ``source`` is extracted from the simulated platforms started in-process."""
+        return getattr(self, source).api_url is None
+
     @property
     def uses_embedded_simulator(self) -> bool:
-        return self.instagram_api_url is None
+        return any(self.uses_simulator(source) for source in self.sources)
 
 
 def load_settings() -> Settings:
     """Read the settings from the environment; a clear error, not a traceback, if they are wrong."""
-    return Settings()
+    renamed = _renamed_instagram_settings(os.environ)
+    if renamed is None:
+        return Settings()
+    return Settings(instagram=InstagramSettings.model_validate(renamed))
+
+
+def _renamed_instagram_settings(environment: Mapping[str, str]) -> dict[str, str] | None:
+    """Instagram settings with those set under the single-platform names, if any were."""
+    instagram: dict[str, str] = {}
+    for old, new in RENAMED_SETTINGS.items():
+        if old in environment and new not in environment:
+            log.warning("%s is deprecated: set %s instead", old, new)
+            instagram[new.removeprefix(f"{ENV_PREFIX}INSTAGRAM__").lower()] = environment[old]
+    if not instagram:
+        return None
+    from_nested = {
+        key.removeprefix(f"{ENV_PREFIX}INSTAGRAM__").lower(): value
+        for key, value in environment.items()
+        if key.startswith(f"{ENV_PREFIX}INSTAGRAM__")
+    }
+    return {**from_nested, **instagram}

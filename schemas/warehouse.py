@@ -39,7 +39,9 @@ class FactProfileDaily(pa.DataFrameModel):
     platform: str = pa.Field(description="Platform.")
     account_id: str = pa.Field(description="Account id.")
     snapshot_date: dt.date = pa.Field(description="UTC date the counts are as of (end of day).")
-    followers: int = pa.Field(ge=0, description="Followers.")
+    followers: int = pa.Field(
+        ge=0, nullable=True, description="Followers; NULL when the platform hides them."
+    )
     following: int = pa.Field(ge=0, nullable=True, description="Accounts followed.")
     media_count: int = pa.Field(ge=0, nullable=True, description="Posts on the account.")
 

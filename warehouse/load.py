@@ -50,6 +50,7 @@ class PartitionLoad:
     facts: dict[str, pl.DataFrame]
     quarantine: pl.DataFrame
     run_log: pl.DataFrame
+    failed_accounts: pl.DataFrame | None = None
 
 
 def load_partition(connection: duckdb.DuckDBPyConnection, load: PartitionLoad) -> None:
@@ -72,6 +73,12 @@ def load_partition(connection: duckdb.DuckDBPyConnection, load: PartitionLoad) -
             [load.source, load.partition_date],
         )
         insert_rows(connection, "quarantine", load.quarantine)
+        connection.execute(
+            "delete from failed_accounts where source = ? and partition_date = ?",
+            [load.source, load.partition_date],
+        )
+        if load.failed_accounts is not None:
+            insert_rows(connection, "failed_accounts", load.failed_accounts)
         _execute_reading(connection, MERGE_INFLUENCERS, load.influencers)
         insert_rows(connection, "pipeline_runs", load.run_log)
         connection.execute("commit")

@@ -72,9 +72,9 @@ def simulator(
     marker = request.node.get_closest_marker("faults")
     faults = FaultConfig(**marker.kwargs) if marker else FaultConfig()
     with SimulatorServer(world, access_token=TOKEN, faults=faults) as server:
-        monkeypatch.setenv("INFLUENCERS_INSTAGRAM_API_URL", server.url)
-        monkeypatch.setenv("INFLUENCERS_INSTAGRAM_ACCESS_TOKEN", TOKEN)
-        monkeypatch.setenv("INFLUENCERS_INSTAGRAM_SUPPORTS_AS_OF", "true")
+        monkeypatch.setenv("INFLUENCERS_INSTAGRAM__API_URL", server.url)
+        monkeypatch.setenv("INFLUENCERS_INSTAGRAM__ACCESS_TOKEN", TOKEN)
+        monkeypatch.setenv("INFLUENCERS_INSTAGRAM__SUPPORTS_AS_OF", "true")
         yield server
 
 

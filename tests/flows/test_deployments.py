@@ -131,13 +131,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         INFLUENCERS_ROSTER_PATH=str(roster),
         INFLUENCERS_SIMULATOR_SIZE="24",
         INFLUENCERS_SCHEDULE_TIMEZONE=TIMEZONE,
-        INFLUENCERS_INSTAGRAM_ACCESS_TOKEN=TOKEN,
-        INFLUENCERS_INSTAGRAM_SUPPORTS_AS_OF="true",
+        INFLUENCERS_INSTAGRAM__ACCESS_TOKEN=TOKEN,
+        INFLUENCERS_INSTAGRAM__SUPPORTS_AS_OF="true",
         # The down date fails fast instead of after minutes of backoff.
         INFLUENCERS_HTTP_MAX_RETRIES="1",
     )
     simulator_port = free_port()
-    env["INFLUENCERS_INSTAGRAM_API_URL"] = f"http://127.0.0.1:{simulator_port}"
+    env["INFLUENCERS_INSTAGRAM__API_URL"] = f"http://127.0.0.1:{simulator_port}"
     stack = Stack(
         env=env,
         api_url=env["PREFECT_API_URL"],

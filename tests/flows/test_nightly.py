@@ -11,8 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.nightly import ExtractMode, QuarantineThresholdExceeded, nightly
-from sources.instagram import GraphApiError
+from flows.nightly import ExtractMode, NightFailed, nightly
 from sources.simulator import SimulatorServer
 
 
@@ -39,15 +38,19 @@ def test_a_run_on_the_embedded_simulator_loads_every_landed_record(
 ) -> None:
     summary = nightly(date=run_date)
 
-    assert not summary.replayed
-    assert reconciled(summary.counts) == {"profiles": True, "media": True, "audience": True}
-    assert summary.counts["profiles"].landed == 24
-    assert summary.counts["media"].loaded > 24
-    assert summary.counts["audience"].loaded > 0
+    assert not summary.sources["instagram"].replayed
+    assert reconciled(summary.sources["instagram"].counts) == {
+        "profiles": True,
+        "media": True,
+        "audience": True,
+    }
+    assert summary.sources["instagram"].counts["profiles"].landed == 24
+    assert summary.sources["instagram"].counts["media"].loaded > 24
+    assert summary.sources["instagram"].counts["audience"].loaded > 0
     assert loaded_counts(pipeline_env / "analytics.duckdb") == {
-        "fact_profile_daily": summary.counts["profiles"].loaded,
-        "fact_post_metrics": summary.counts["media"].loaded,
-        "fact_audience_share": summary.counts["audience"].loaded,
+        "fact_profile_daily": summary.sources["instagram"].counts["profiles"].loaded,
+        "fact_post_metrics": summary.sources["instagram"].counts["media"].loaded,
+        "fact_audience_share": summary.sources["instagram"].counts["audience"].loaded,
     }
     connection = duckdb.connect(str(pipeline_env / "analytics.duckdb"), read_only=True)
     runs = connection.execute(
@@ -56,7 +59,7 @@ def test_a_run_on_the_embedded_simulator_loads_every_landed_record(
         " order by step, entity"
     ).fetchall()
     connection.close()
-    counts = summary.counts
+    counts = summary.sources["instagram"].counts
     assert runs == [
         (
             "load",
@@ -126,8 +129,8 @@ def test_running_a_date_twice_leaves_every_table_identical(
 
     second = nightly(date=run_date, mode=second_mode)
 
-    assert second.replayed is (second_mode is ExtractMode.auto)
-    assert second.counts == first.counts
+    assert second.sources["instagram"].replayed is (second_mode is ExtractMode.auto)
+    assert second.sources["instagram"].counts == first.sources["instagram"].counts
     assert table_contents(pipeline_env / "analytics.duckdb") == once
     assert all(
         once[table]
@@ -151,18 +154,24 @@ def test_malformed_records_are_quarantined_with_reasons_while_the_rest_loads(
 
     summary = nightly(date=run_date)
 
-    assert reconciled(summary.counts) == {"profiles": True, "media": True, "audience": True}
-    assert summary.counts["media"].quarantined > 0
-    assert summary.counts["media"].deduplicated > 0
+    assert reconciled(summary.sources["instagram"].counts) == {
+        "profiles": True,
+        "media": True,
+        "audience": True,
+    }
+    assert summary.sources["instagram"].counts["media"].quarantined > 0
+    assert summary.sources["instagram"].counts["media"].deduplicated > 0
     connection = duckdb.connect(str(pipeline_env / "analytics.duckdb"), read_only=True)
     quarantined = connection.execute(
         "select entity, raw_record, failed_checks, landed_file, line_number from quarantine"
     ).fetchall()
     connection.close()
-    assert len(quarantined) == sum(c.quarantined for c in summary.counts.values())
+    assert len(quarantined) == sum(
+        c.quarantined for c in summary.sources["instagram"].counts.values()
+    )
     for entity, raw_record, failed_checks, landed_file, line_number in quarantined:
         assert failed_checks, raw_record
-        assert landed_file.startswith(f"instagram_graph/{entity}/date={run_date}/")
+        assert landed_file.startswith(f"instagram/{entity}/date={run_date}/")
         landed_lines = gzip.decompress((pipeline_env / "raw" / landed_file).read_bytes())
         assert landed_lines.decode().splitlines()[line_number - 1] == raw_record
         json.loads(raw_record)
@@ -187,7 +196,7 @@ def test_a_run_over_the_quarantine_threshold_fails_after_loading_the_valid_rows(
 ) -> None:
     monkeypatch.setenv("INFLUENCERS_MAX_QUARANTINE_SHARE", "0.001")
 
-    with pytest.raises(QuarantineThresholdExceeded, match=r"quarantined share above 0\.1%"):
+    with pytest.raises(NightFailed, match=r"quarantined share above 0\.1%"):
         nightly(date=run_date)
 
     connection = duckdb.connect(str(pipeline_env / "analytics.duckdb"), read_only=True)
@@ -215,9 +224,9 @@ def test_faults_on_the_wire_do_not_change_the_warehouse(
     fault_free = table_contents(pipeline_env / "analytics.duckdb")
     faulty = FaultConfig(error_rate=0.2, slow_rate=0.05, slow_seconds=0.2, seed=11)
     with SimulatorServer(world, access_token=token, faults=faulty) as server:
-        monkeypatch.setenv("INFLUENCERS_INSTAGRAM_API_URL", server.url)
-        monkeypatch.setenv("INFLUENCERS_INSTAGRAM_ACCESS_token", token)
-        monkeypatch.setenv("INFLUENCERS_INSTAGRAM_SUPPORTS_AS_OF", "true")
+        monkeypatch.setenv("INFLUENCERS_INSTAGRAM__API_URL", server.url)
+        monkeypatch.setenv("INFLUENCERS_INSTAGRAM__ACCESS_TOKEN", token)
+        monkeypatch.setenv("INFLUENCERS_INSTAGRAM__SUPPORTS_AS_OF", "true")
         monkeypatch.setenv("INFLUENCERS_DATA_DIR", str(pipeline_env.parent / "faulty"))
 
         nightly(date=run_date)
@@ -238,11 +247,10 @@ def test_the_token_never_reaches_logs_raw_files_or_the_warehouse(
 ) -> None:
     monkeypatch.setenv("INFLUENCERS_MAX_QUARANTINE_SHARE", "0.5")
     nightly(date=run_date)
-    monkeypatch.setenv("INFLUENCERS_INSTAGRAM_ACCESS_token", "wrong-" + token)
-    with pytest.raises(GraphApiError, match="Graph code 190") as failure:
+    monkeypatch.setenv("INFLUENCERS_INSTAGRAM__ACCESS_TOKEN", "wrong-" + token)
+    with pytest.raises(NightFailed, match="renew the credential") as failure:
         nightly(date=run_date, mode=ExtractMode.extract)
 
-    assert "access_token=***" in str(failure.value)
     assert any("access_token=***" in line for line in all_logs)
     places = {
         "logs": "\n".join(all_logs),
@@ -256,10 +264,16 @@ def test_the_token_never_reaches_logs_raw_files_or_the_warehouse(
     connection = duckdb.connect(str(pipeline_env / "warehouse.duckdb"), read_only=True)
     for table in ("pipeline_runs", "quarantine"):
         places[table] = str(connection.execute(f"select * from {table}").fetchall())
-    failed = connection.execute(
-        "select step, message from pipeline_runs where status = 'failed'"
+    stopped = connection.execute(
+        "select step, message from pipeline_runs where status = 'stopped'"
     ).fetchall()
+    refused = connection.execute(
+        "select distinct failure_kind, http_status, api_error_code from failed_accounts"
+        " where reason like 'access token refused: %Invalid OAuth%'"
+    ).fetchall()
+    places["failed_accounts"] = str(connection.execute("select * from failed_accounts").fetchall())
     connection.close()
-    assert failed and failed[0][0] == "extract" and "Invalid OAuth" in failed[0][1]
+    assert stopped and stopped[0][0] == "extract" and "renew the credential" in stopped[0][1]
+    assert refused == [("auth", 400, "190")]
     leaks = [line for line in all_logs if token in line][:3]
     assert [place for place, text in places.items() if token in text] == [], leaks

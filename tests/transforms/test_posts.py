@@ -2,7 +2,8 @@ import datetime as dt
 
 import polars as pl
 
-from transforms.posts import fact_post_metrics
+from transforms.facts import fact_post_metrics
+from transforms.staging.instagram import stage_posts
 
 
 def test_hidden_likes_stay_null_and_times_become_utc() -> None:
@@ -10,6 +11,7 @@ def test_hidden_likes_stay_null_and_times_become_utc() -> None:
         {
             "landed_file": ["m"] * 3,
             "line_number": [1, 2, 3],
+            "handle": ["maya.bakes"] * 3,
             "as_of": ["2026-11-20"] * 3,
             "account_id": ["1"] * 3,
             "post_id": ["10", "11", "10"],
@@ -24,7 +26,7 @@ def test_hidden_likes_stay_null_and_times_become_utc() -> None:
         }
     )
 
-    fact = fact_post_metrics(media, "instagram").collect()
+    fact = fact_post_metrics(stage_posts(media)).collect()
 
     assert fact.select("post_id", "published_at", "likes", "comments").to_dicts() == [
         {

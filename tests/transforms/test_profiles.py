@@ -3,7 +3,8 @@ import datetime as dt
 import polars as pl
 from polars.testing import assert_frame_equal
 
-from transforms.profiles import fact_profile_daily, influencer_sightings
+from transforms.facts import fact_profile_daily, influencer_sightings
+from transforms.staging.instagram import stage_profiles
 
 
 def raw_profiles(rows: list[dict[str, object]]) -> pl.LazyFrame:
@@ -30,7 +31,7 @@ def test_counts_are_typed_and_duplicates_keep_the_last_landed() -> None:
         ]
     )
 
-    fact = fact_profile_daily(profiles, "instagram").collect()
+    fact = fact_profile_daily(stage_profiles(profiles)).collect()
 
     assert_frame_equal(
         fact,
@@ -59,7 +60,7 @@ def test_sightings_take_country_and_category_from_the_roster_by_handle() -> None
         }
     )
 
-    sightings = influencer_sightings(profiles, roster, "instagram").collect()
+    sightings = influencer_sightings(stage_profiles(profiles), roster).collect()
 
     assert sightings.to_dicts() == [
         {

@@ -1,0 +1,142 @@
+"""The sources a nightly run knows, each wired to its contracts and its staging transform.
+
+Adding a platform is one entry here: its package (of the one shape, DESIGN.md), its raw contracts,
+which staged frame each raw entity becomes, and how to build its config from the settings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import polars as pl
+
+import sources.instagram
+from flows.settings import Settings
+from schemas.raw import RAW_CONTRACTS, LandedRecord
+from sources.http import HttpPolicy
+from transforms.audience import split_incomplete_breakdowns
+from transforms.staging import instagram as instagram_staging
+
+StageFunction = Callable[[pl.LazyFrame], pl.LazyFrame]
+# (valid, rejected) of one batch -> (kept, newly rejected): rules over groups of records.
+GroupRule = Callable[[pl.LazyFrame, pl.LazyFrame], tuple[pl.LazyFrame, pl.LazyFrame]]
+FAILED_ACCOUNTS_ENTITY = "failed_accounts"
+STAGED_TABLES = {
+    "profiles": "fact_profile_daily",
+    "posts": "fact_post_metrics",
+    "audience": "fact_audience_share",
+}
+
+
+@dataclass(frozen=True)
+class SourcePlan:
+    """How the nightly flow runs one source."""
+
+    package: ModuleType  # SOURCE, ENTITIES, Config, answers_as_of, extract
+    contracts: Mapping[str, type[LandedRecord]]
+    # raw entity -> (staged frame it becomes, its staging function); parent entity first.
+    staging: Mapping[str, tuple[str, StageFunction]]
+    # The entity whose quarantine takes the account's other records with it.
+    parent: str
+    group_rules: Mapping[str, GroupRule]
+    config: Callable[[Settings, str, str, dt.date], Any]  # settings, url, secret, date -> Config
+
+    @property
+    def name(self) -> str:
+        return str(self.package.SOURCE)
+
+    def table_of(self, entity: str) -> str:
+        return STAGED_TABLES[self.staging[entity][0]]
+
+
+def http_policy(settings: Settings) -> HttpPolicy:
+    return HttpPolicy(
+        timeout_seconds=settings.http_timeout_seconds,
+        deadline_seconds=settings.http_deadline_seconds,
+        max_retries=settings.http_max_retries,
+        max_wait_seconds=settings.http_max_wait_seconds,
+        concurrency=settings.http_concurrency,
+    )
+
+
+def _instagram_config(
+    settings: Settings, url: str, secret: str, partition_date: dt.date
+) -> sources.instagram.Config:
+    return sources.instagram.Config(
+        base_url=url,
+        access_token=secret,
+        app_user_id=settings.instagram.account_id,
+        api_version=settings.instagram.api_version,
+        sends_as_of=settings.instagram.supports_as_of or settings.uses_simulator("instagram"),
+        http=http_policy(settings),
+        lookback_days=settings.post_lookback_days,
+        fetch_audience=partition_date.weekday() in settings.audience_weekdays,
+    )
+
+
+SOURCE_PLANS: dict[str, SourcePlan] = {
+    "instagram": SourcePlan(
+        package=sources.instagram,
+        contracts=RAW_CONTRACTS,
+        staging={
+            "profiles": ("profiles", instagram_staging.stage_profiles),
+            "media": ("posts", instagram_staging.stage_posts),
+            "audience": ("audience", instagram_staging.stage_audience),
+        },
+        parent="profiles",
+        group_rules={"audience": split_incomplete_breakdowns},
+        config=_instagram_config,
+    ),
+}
+
+
+class PlatformEndpoints:
+    """The API of each source: the configured one, or the simulated platforms, started here on
+    first need (a replay needs none) and stopped when the night ends."""
+
+    def __init__(self, settings: Settings, stack: ExitStack) -> None:
+        self._settings = settings
+        self._stack = stack
+        self._simulator: tuple[str, str] | None = None
+
+    def config_for(self, plan: SourcePlan, partition_date: dt.date) -> Any:
+        source_settings = getattr(self._settings, plan.name)
+        if source_settings.api_url is not None:
+            secret = _secret_of(source_settings)
+            return plan.config(self._settings, source_settings.api_url, secret, partition_date)
+        url, token = self._simulated()
+        return plan.config(self._settings, url, token, partition_date)
+
+    def _simulated(self) -> tuple[str, str]:
+        if self._simulator is None:
+            from sources.simulator import SimulatedWorld, SimulatorServer
+
+            world = SimulatedWorld(
+                seed=self._settings.simulator_seed,
+                size=self._settings.simulator_size,
+                anchor=self._settings.simulator_anchor,
+            )
+            token = secrets.token_urlsafe(24)
+            server = self._stack.enter_context(SimulatorServer(world, access_token=token))
+            self._simulator = (server.url, token)
+        return self._simulator
+
+
+@contextmanager
+def platform_endpoints(settings: Settings) -> Iterator[PlatformEndpoints]:
+    with ExitStack() as stack:
+        yield PlatformEndpoints(settings, stack)
+
+
+def _secret_of(source_settings: Any) -> str:
+    for name in ("access_token", "api_key"):
+        secret = getattr(source_settings, name, None)
+        if secret is not None:
+            return str(secret.get_secret_value())
+    raise AssertionError("settings validation requires a secret with an API URL")
