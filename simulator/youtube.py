@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import bisect
+import functools
 import hashlib
 import itertools
 import math
@@ -334,18 +335,10 @@ class YouTubeView:
         return ordinals
 
 
-_VIEWS: dict[int, tuple[SimulatedWorld, YouTubeView]] = {}
-_VIEWS_LOCK = threading.Lock()
-
-
+@functools.lru_cache(maxsize=4)
 def youtube_view(world: SimulatedWorld) -> YouTubeView:
-    """The YouTube view of ``world`` (built once per world object)."""
-    with _VIEWS_LOCK:
-        cached = _VIEWS.get(id(world))
-        if cached is None or cached[0] is not world:
-            cached = (world, YouTubeView(world))
-            _VIEWS[id(world)] = cached
-        return cached[1]
+    """The YouTube view of ``world`` (built once for the last few worlds asked about)."""
+    return YouTubeView(world)
 
 
 def youtube_roster_rows(world: SimulatedWorld) -> list[dict[str, str]]:

@@ -116,11 +116,12 @@ class _Night:
             except ApiError as error:
                 if error.kind in STOPS_THE_NIGHT:
                     self._runner.stop(error.kind, error.message)
-                    self._runner.skip(batch)
-                    return
                 failed = error.with_kind(error.kind, f"channels.list: {error.message}")
                 for account in by_id:
                     self._runner.fail(account, AccountFailure.from_error(account.handle, failed))
+                if self._runner.stopped:
+                    self._runner.skip(a for a in batch if a.handle.startswith("@"))
+                    return
                 batch_failed = True
         to_fetch = []
         for account in batch:

@@ -408,18 +408,24 @@ def test_access_not_configured_stops_the_night_at_once(
     assert "fix the API access" in result.stopped
     assert len(running.calls) == 1
     assert (result.accounts, result.fetched, len(result.failures)) == (60, 0, 60)
-    assert all(f.reason.startswith("not tried") for f in result.failures)
+    # The first batch was asked for and refused; the rest was never tried.
+    refused, not_tried = result.failures[:50], result.failures[50:]
+    assert {(f.kind, f.http_status, f.api_error_code) for f in refused} == {
+        (FailureKind.NIGHT, 403, "accessNotConfigured")
+    }
+    assert all(f.reason.startswith("channels.list: YouTube Data API v3") for f in refused)
+    assert all(f.reason.startswith("not tried") for f in not_tried)
     assert landed.records == []
 
 
-@pytest.mark.parametrize("first", ["id", "handle"])
+@pytest.mark.parametrize("roster", ["ids-and-handles", "handles-only"])
 def test_a_refused_key_stops_the_night_with_one_message(
-    platform: StartPlatform, view: YouTubeView, first: str
+    platform: StartPlatform, view: YouTubeView, roster: str
 ) -> None:
     running = platform()
     by_handle = [c.roster_handle for c in view.channels if c.roster_handle.startswith("@")]
     by_id = [c.channel_id for c in view.channels if not c.roster_handle.startswith("@")]
-    handles = [*by_handle[:8], *by_id[:8]] if first == "handle" else [*by_id[:8], *by_handle[:8]]
+    handles = [*by_handle[:8], *by_id[:8]] if roster == "ids-and-handles" else by_handle[:16]
 
     result, _ = run(running, accounts(*handles), api_key="AIza-wrong-key")
 
@@ -427,9 +433,18 @@ def test_a_refused_key_stops_the_night_with_one_message(
     assert result.stopped is not None
     assert "API key refused: API key not valid" in result.stopped
     assert "renew the credential" in result.stopped
-    assert result.fetched == 0
-    assert len(result.failures) == 16
-    assert len(running.calls) <= FAST_RETRIES.concurrency
+    assert (result.accounts, result.fetched, len(result.failures)) == (16, 0, 16)
+    refused = [f for f in result.failures if not f.reason.startswith("not tried")]
+    assert {(f.kind, f.http_status, f.api_error_code) for f in refused} == {
+        (FailureKind.AUTH, 400, "badRequest")
+    }
+    if roster == "ids-and-handles":
+        # One channels.list call for the batch's 8 ids was refused; no handle was tried.
+        assert len(running.calls) == 1
+        assert len(refused) == 8
+    else:
+        # One call per handle: the night stops at the first refusal (the calls in flight end).
+        assert 1 <= len(running.calls) == len(refused) <= FAST_RETRIES.concurrency
     assert all(status == 400 for status in running.statuses)
 
 
@@ -483,6 +498,25 @@ def test_the_platform_answering_quota_exceeded_stops_the_night(
     assert "YouTube quota exceeded" in result.stopped
     assert "4 of 6 channels were not fetched" in result.stopped
     assert {v["_handle"] for v in landed.of("videos")} == {c.channel_id for c in channels[:2]}
+
+
+def test_a_quota_spent_before_the_night_refuses_the_first_batch(
+    platform: StartPlatform, view: YouTubeView
+) -> None:
+    running = platform(daily_quota=0)  # spent by something else that uses the key
+    roster = accounts(*(c.channel_id for c in view.channels[:60]))
+
+    result, landed = run(running, roster)
+
+    assert result.stop_kind == "quota"
+    assert len(running.calls) == 1
+    assert {(f.kind, f.http_status, f.api_error_code) for f in result.failures[:50]} == {
+        (FailureKind.QUOTA, 403, "quotaExceeded")
+    }
+    assert all(f.reason.startswith("not tried") for f in result.failures[50:])
+    assert result.stopped is not None
+    assert "60 of 60 channels were not fetched" in result.stopped
+    assert landed.records == []
 
 
 def test_the_key_never_appears_in_logs_errors_records_or_results(
