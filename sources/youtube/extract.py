@@ -166,11 +166,12 @@ class _Night:
         came (their contract quarantines them)."""
         wanted = list(dict.fromkeys(account.handle for account in accounts))
         answer = self._client.channels(wanted)
+        asked = set(wanted)
         items = _items(answer, "channels.list")
         found: dict[str, Any] = {}
         for item in items:
             channel_id = item.get("id") if isinstance(item, dict) else None
-            if isinstance(channel_id, str) and channel_id in wanted:
+            if isinstance(channel_id, str) and channel_id in asked:
                 found[channel_id] = item
             else:
                 self._land("channels", _record({"_as_of": self._as_of}, item))
