@@ -52,6 +52,9 @@ class InstagramSettings(BaseModel):
         description="The brand's own Instagram business account id, used for business_discovery.",
     )
     api_version: str = Field("v21.0", description="Graph API version path segment.")
+    page_size: int = Field(
+        25, ge=1, le=100, description="Media per business_discovery page (the API's limit)."
+    )
     supports_as_of: bool = Field(
         False,
         description="The configured URL is the simulated platform (`influencers simulator`), "

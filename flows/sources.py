@@ -75,6 +75,7 @@ def _instagram_config(
         api_version=settings.instagram.api_version,
         sends_as_of=settings.instagram.supports_as_of or settings.uses_simulator("instagram"),
         http=http_policy(settings),
+        page_size=settings.instagram.page_size,
         lookback_days=settings.post_lookback_days,
         fetch_audience=partition_date.weekday() in settings.audience_weekdays,
     )

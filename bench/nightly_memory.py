@@ -1,0 +1,166 @@
+"""Peak memory of a nightly run, extraction and replay, against the simulated platforms.
+
+Runs ``influencers nightly`` as a person would (a fresh process, Prefect's temporary server, the
+simulated platforms in a process of their own for large rosters) for each roster size, then
+replays the same date, and samples the resident memory of the whole process tree (the run, the
+Prefect server and the simulator it starts) every 50 ms. Prints one table; ``--write`` also puts
+it into docs/performance.md between its markers.
+
+    .venv/bin/python bench/nightly_memory.py --creators 10000 --creators 50000 --write
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PERFORMANCE_DOC = ROOT / "docs" / "performance.md"
+BEGIN, END = "<!-- nightly-memory:begin -->", "<!-- nightly-memory:end -->"
+# A Sunday, so audience demographics are extracted too (the heaviest night of a week).
+RUN_DATE = "2026-10-18"
+PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
+
+
+@dataclass
+class Measurement:
+    creators: int
+    mode: str
+    seconds: float
+    peak_rss_bytes: int
+    processes: int
+    exit_code: int
+
+
+def tree_rss_bytes(root_pid: int) -> tuple[int, int]:
+    """(summed RSS, process count) of ``root_pid`` and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        children.setdefault(int(fields[1]), []).append(pid)
+        rss[pid] = int(fields[21]) * PAGE_BYTES
+    total, count, stack = 0, 0, [root_pid]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        count += 1
+        stack.extend(children.get(pid, []))
+    return total, count
+
+
+def measure(command: list[str], env: dict[str, str], creators: int, mode: str) -> Measurement:
+    started = time.monotonic()
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT
+    )
+    peak, processes = 0, 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak, processes
+        while not done.is_set():
+            rss, count = tree_rss_bytes(process.pid)
+            if rss > peak:
+                peak, processes = rss, count
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, stderr = process.communicate()
+    done.set()
+    sampler.join()
+    if process.returncode != 0:
+        sys.stderr.write(stderr.decode(errors="replace")[-3000:])
+    return Measurement(
+        creators, mode, time.monotonic() - started, peak, processes, process.returncode
+    )
+
+
+def run(creators: int) -> list[Measurement]:
+    influencers = str(Path(sys.executable).with_name("influencers"))
+    with tempfile.TemporaryDirectory(prefix="bench-memory-") as work:
+        env = {
+            **os.environ,
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "DO_NOT_TRACK": "1",
+            "PREFECT_HOME": str(Path(work) / "prefect"),
+            "PREFECT_LOGGING_LEVEL": "WARNING",
+            "INFLUENCERS_DATA_DIR": str(Path(work) / "data"),
+            "INFLUENCERS_SIMULATOR_SIZE": str(creators),
+            "INFLUENCERS_ROSTER_PATH": str(Path(work) / "roster.csv"),
+        }
+        subprocess.run(
+            [influencers, "roster", env["INFLUENCERS_ROSTER_PATH"]],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        nightly = [influencers, "nightly", "--date", RUN_DATE]
+        return [
+            measure([*nightly, "--mode", "extract"], env, creators, "extract"),
+            measure([*nightly, "--mode", "replay"], env, creators, "replay"),
+        ]
+
+
+def table(measurements: list[Measurement]) -> str:
+    lines = [
+        "| creators | run | wall time | peak RSS of the process tree | RSS per creator | exit |",
+        "|---:|---|---:|---:|---:|---:|",
+    ]
+    for m in measurements:
+        lines.append(
+            f"| {m.creators:,} | {m.mode} | {m.seconds:.0f} s | "
+            f"{m.peak_rss_bytes / 2**20:,.0f} MiB ({m.processes} processes) | "
+            f"{m.peak_rss_bytes / m.creators / 1024:,.1f} KiB | {m.exit_code} |"
+        )
+    return "\n".join(lines)
+
+
+def write_section(text: str) -> None:
+    doc = PERFORMANCE_DOC.read_text(encoding="utf-8") if PERFORMANCE_DOC.exists() else ""
+    section = f"{BEGIN}\n{text}\n{END}"
+    if BEGIN in doc and END in doc:
+        doc = doc[: doc.index(BEGIN)] + section + doc[doc.index(END) + len(END) :]
+    else:
+        doc = doc.rstrip() + "\n\n" + section + "\n"
+    PERFORMANCE_DOC.parent.mkdir(parents=True, exist_ok=True)
+    PERFORMANCE_DOC.write_text(doc, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--creators", type=int, action="append", help="Roster size (repeat).")
+    parser.add_argument("--write", action="store_true", help="Update docs/performance.md.")
+    arguments = parser.parse_args()
+    measurements = [m for size in arguments.creators or [10_000] for m in run(size)]
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
+    text = (
+        f"Measured {stamp} on this machine (2 cores), date {RUN_DATE} (a Sunday: profiles, "
+        "media and audience), with `.venv/bin/python bench/nightly_memory.py "
+        + " ".join(f"--creators {m.creators}" for m in measurements if m.mode == "extract")
+        + "`.\n\n"
+        + table(measurements)
+    )
+    print(text)
+    if arguments.write:
+        write_section(text)
+
+
+if __name__ == "__main__":
+    main()
