@@ -64,10 +64,12 @@ from sources.landing import (
 from sources.redaction import redact
 from sources.roster import TrackedAccount, read_roster_rows
 from transforms.facts import (
+    empty_schema,
     fact_audience_share,
     fact_post_metrics,
     fact_profile_daily,
     influencer_sightings,
+    merged_sightings,
 )
 from transforms.quarantine import quarantine_conflicting_duplicates, quarantine_dependents
 from transforms.raw_records import parse_landed_records
@@ -121,7 +123,8 @@ class StagedLanding:
 
     quarantine_file: Path
     counts: dict[str, EntityCounts] = field(default_factory=dict)
-    staged_files: dict[str, Path] = field(default_factory=dict)  # staged kind -> Parquet file
+    fact_files: dict[str, Path] = field(default_factory=dict)  # table -> Parquet file
+    influencers: pl.DataFrame = field(default_factory=pl.DataFrame)  # dim_influencer sightings
 
 
 def partition_date_for(date: dt.date | None, timezone: str = "UTC") -> dt.date:
@@ -209,11 +212,16 @@ def extract_and_land(
 
 
 @task(cache_policy=NO_CACHE)
-def validate_and_stage(
-    source: str, raw_dir: Path, manifest: LandingManifest, work_dir: Path, batch_rows: int
+def validate_and_transform(
+    source: str,
+    raw_dir: Path,
+    manifest: LandingManifest,
+    roster: pl.DataFrame,
+    work_dir: Path,
+    batch_rows: int,
 ) -> StagedLanding:
-    """Validate the landing in bounded batches of whole accounts; write the staged rows and the
-    quarantine to Parquet files under ``work_dir``.
+    """Validate the landing and build its facts, in bounded batches of whole accounts; write the
+    facts and the quarantine to Parquet files under ``work_dir`` (memory stays flat).
 
     The parent entity (profiles) goes first: an account whose profile failed its contract, or
     has none, takes its other records to quarantine with it.
@@ -223,21 +231,31 @@ def validate_and_stage(
     staged = StagedLanding(quarantine_file=work_dir / "quarantine.parquet")
     writers = _ParquetWriters(work_dir)
     parents = _Parents()
+    sightings: list[pl.DataFrame] = []
+    tracked = roster.lazy().filter(pl.col("platform") == source)
     try:
         writers.write("quarantine", QUARANTINE_SCHEMA.to_frame())
         for entity, (kind, stage) in plan.staging.items():
-            writers.write(kind, pl.DataFrame(schema=_dtypes(STAGED_MODELS[kind])))
+            table = plan.table_of(entity)
+            build, model = FACT_BUILDERS[kind]
+            writers.write(table, pl.DataFrame(schema=empty_schema(model)))
             contract = plan.contracts[entity]
             counts = staged.counts[entity] = EntityCounts(landed=manifest.file_for(entity).records)
             for batch in _parsed_batches(raw_dir, manifest, entity, contract, batch_rows):
                 valid, rejected = _judge_batch(batch, entity, plan, parents)
+                rows = _staged(stage, valid, kind).lazy()
+                facts = _checked(model, build(rows).collect())
+                if kind == "profiles":
+                    sightings.append(influencer_sightings(rows, tracked).collect())
                 counts.valid += valid.height
                 counts.quarantined += rejected.height
-                writers.write(kind, _staged(stage, valid, kind))
+                counts.loaded += facts.height
+                writers.write(table, facts)
                 writers.write("quarantine", _quarantine_rows(rejected, source, entity, manifest))
-            staged.staged_files[kind] = writers.path(kind)
+            staged.fact_files[table] = writers.path(table)
     finally:
         writers.close()
+    staged.influencers = _checked(DimInfluencer, merged_sightings(sightings))
     return staged
 
 
@@ -290,7 +308,7 @@ class _Parents:
 
 
 @task(cache_policy=NO_CACHE)
-def transform_and_load(
+def load_source_night(
     source: str,
     partition_date: dt.date,
     staged: StagedLanding,
@@ -303,27 +321,8 @@ def transform_and_load(
     started_at: dt.datetime,
     over_threshold: set[str],
 ) -> SourceNight:
-    """Build the source's facts of the date and replace them in one transaction."""
-    plan = SOURCE_PLANS[source]
-    facts: dict[str, pl.DataFrame] = {}
-    influencers = pl.DataFrame()
-    for entity, (kind, _) in plan.staging.items():
-        rows = pl.scan_parquet(staged.staged_files[kind])
-        builder, model = FACT_BUILDERS[kind]
-        table = plan.table_of(entity)
-        facts[table] = _checked(model, builder(rows).collect())
-        counts = night.counts[entity]
-        counts.loaded = facts[table].height
-        counts.deduplicated = counts.valid - counts.loaded
-        if kind == "profiles":
-            influencers = _checked(
-                DimInfluencer,
-                influencer_sightings(
-                    rows, roster.lazy().filter(pl.col("platform") == source)
-                ).collect(),
-            )
+    """Replace the source's rows of the date in every table, in one transaction."""
     failed = failed_accounts_frame(_landed_failures(raw_dir, manifest), night, run_id)
-    quarantine = pl.read_parquet(staged.quarantine_file)
     connection = open_warehouse(warehouse_path)
     try:
         load_partition(
@@ -333,9 +332,9 @@ def transform_and_load(
                 platform=source,
                 partition_date=partition_date,
                 roster=roster,
-                influencers=influencers,
-                facts=facts,
-                quarantine=quarantine,
+                influencers=staged.influencers,
+                facts=dict(staged.fact_files),
+                quarantine=pl.read_parquet(staged.quarantine_file),
                 failed_accounts=failed,
                 run_log=run_log_frame(
                     night,
@@ -400,13 +399,20 @@ def nightly(date: dt.date | None = None, mode: ExtractMode = ExtractMode.auto) -
                 )
                 step = "validate"
                 work_dir = settings.data_dir / "work" / run_id / source
-                staged = validate_and_stage(
-                    source, settings.raw_dir, manifest, work_dir, settings.validation_batch_rows
+                staged = validate_and_transform(
+                    source,
+                    settings.raw_dir,
+                    manifest,
+                    roster,
+                    work_dir,
+                    settings.validation_batch_rows,
                 )
                 night.counts = staged.counts
+                for counts in night.counts.values():
+                    counts.deduplicated = counts.valid - counts.loaded
                 step = "load"
                 with warehouse_writer():
-                    transform_and_load(
+                    load_source_night(
                         source,
                         partition_date,
                         staged,
@@ -510,11 +516,7 @@ def _parsed_batches(
 def _staged(stage: Any, valid: pl.DataFrame, kind: str) -> pl.DataFrame:
     model = STAGED_MODELS[kind]
     frame = stage(valid.lazy()).collect()
-    return frame.cast({name: dtype for name, dtype in _dtypes(model).items()})
-
-
-def _dtypes(model: type[pa.DataFrameModel]) -> dict[str, pl.DataType]:
-    return {name: column.dtype.type for name, column in model.to_schema().columns.items()}
+    return frame.cast({name: dtype for name, dtype in empty_schema(model).items()})
 
 
 def _quarantine_rows(

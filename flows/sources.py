@@ -17,11 +17,13 @@ from typing import Any
 import polars as pl
 
 import sources.instagram
+import sources.youtube
 from flows.settings import Settings
 from schemas.raw import RAW_CONTRACTS, LandedRecord
 from sources.http import HttpPolicy
 from transforms.audience import split_incomplete_breakdowns
 from transforms.staging import instagram as instagram_staging
+from transforms.staging import youtube as youtube_staging
 
 StageFunction = Callable[[pl.LazyFrame], pl.LazyFrame]
 # (valid, rejected) of one batch -> (kept, newly rejected): rules over groups of records.
@@ -50,6 +52,8 @@ class SourcePlan:
     # entity -> how to find duplicates with conflicting counts (key, counts, noun).
     duplicates: Mapping[str, Mapping[str, Any]]
     config: Callable[[Settings, str, str, dt.date], Any]  # settings, url, secret, date -> Config
+    # Where the simulated platforms serve this source's dialect, below their base URL.
+    simulated_path: str = ""
 
     @property
     def name(self) -> str:
@@ -85,6 +89,19 @@ def _instagram_config(
     )
 
 
+def _youtube_config(
+    settings: Settings, url: str, secret: str, partition_date: dt.date
+) -> sources.youtube.Config:
+    return sources.youtube.Config(
+        base_url=url,
+        api_key=secret,
+        sends_as_of=settings.youtube.supports_as_of or settings.uses_simulator("youtube"),
+        http=http_policy(settings),
+        quota_budget=settings.youtube.quota_budget,
+        lookback_days=settings.post_lookback_days,
+    )
+
+
 SOURCE_PLANS: dict[str, SourcePlan] = {
     "instagram": SourcePlan(
         package=sources.instagram,
@@ -105,6 +122,26 @@ SOURCE_PLANS: dict[str, SourcePlan] = {
             }
         },
         config=_instagram_config,
+    ),
+    "youtube": SourcePlan(
+        package=sources.youtube,
+        contracts=RAW_CONTRACTS["youtube"],
+        staging={
+            "channels": ("profiles", youtube_staging.stage_profiles),
+            "videos": ("posts", youtube_staging.stage_posts),
+        },
+        parent="channels",
+        parent_noun="channel",
+        group_rules={},
+        duplicates={
+            "videos": {
+                "key": ["video_id", "as_of"],
+                "counts": ["view_count", "like_count", "comment_count"],
+                "noun": "video",
+            }
+        },
+        config=_youtube_config,
+        simulated_path="/youtube/v3",
     ),
 }
 

@@ -6,14 +6,20 @@ line). Nothing here knows which platform a row came from beyond its ``platform``
 
 from __future__ import annotations
 
+import pandera.polars as pa
 import polars as pl
 
-from schemas.warehouse import FactPostMetrics, FactProfileDaily
+from schemas.warehouse import DimInfluencer, FactPostMetrics, FactProfileDaily
 from transforms.raw_records import keep_last_landed
 
 PROFILE_KEY = ["platform", "account_id", "snapshot_date"]
 POST_KEY = ["platform", "post_id", "observed_date"]
 AUDIENCE_KEY = ["platform", "account_id", "as_of_date", "dimension", "bucket"]
+
+
+def empty_schema(model: type[pa.DataFrameModel]) -> dict[str, pl.DataType]:
+    """The Polars schema of a contract's table, e.g. to build its empty frame."""
+    return {name: column.dtype.type for name, column in model.to_schema().columns.items()}
 
 
 def fact_profile_daily(profiles: pl.LazyFrame) -> pl.LazyFrame:
@@ -53,6 +59,16 @@ def influencer_sightings(profiles: pl.LazyFrame, roster: pl.LazyFrame) -> pl.Laz
             last_seen_date="as_of",
         )
         .sort("platform", "account_id", "first_seen_date")
+    )
+
+
+def merged_sightings(sightings: list[pl.DataFrame]) -> pl.DataFrame:
+    """One ``dim_influencer`` sighting per (platform, account_id) from a night's batches: an
+    account seen under two roster handles (renamed) keeps the one landed last."""
+    if not sightings:
+        return pl.DataFrame(schema=empty_schema(DimInfluencer))
+    return pl.concat(sightings).unique(
+        subset=["platform", "account_id"], keep="last", maintain_order=True
     )
 
 

@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import polars as pl
 
+FACT_KEYS = {
+    "fact_profile_daily": ("platform", "account_id", "snapshot_date"),
+    "fact_post_metrics": ("platform", "post_id", "observed_date"),
+    "fact_audience_share": ("platform", "account_id", "as_of_date", "dimension", "bucket"),
+}
 FACT_PARTITIONS = {
     "fact_profile_daily": "snapshot_date",
     "fact_post_metrics": "observed_date",
@@ -47,7 +53,8 @@ class PartitionLoad:
     partition_date: dt.date
     roster: pl.DataFrame
     influencers: pl.DataFrame
-    facts: dict[str, pl.DataFrame]
+    # table -> its rows: a frame, or a Parquet file DuckDB streams from (memory stays flat).
+    facts: dict[str, pl.DataFrame | Path]
     quarantine: pl.DataFrame
     run_log: pl.DataFrame
     failed_accounts: pl.DataFrame | None = None
@@ -67,7 +74,11 @@ def load_partition(connection: duckdb.DuckDBPyConnection, load: PartitionLoad) -
                 f"delete from {table} where platform = ? and {FACT_PARTITIONS[table]} = ?",
                 [load.platform, load.partition_date],
             )
-            insert_rows(connection, table, frame)
+            if isinstance(frame, Path):
+                insert_parquet(connection, table, frame)
+                _refuse_duplicates(connection, table, load.platform, load.partition_date)
+            else:
+                insert_rows(connection, table, frame)
         connection.execute(
             "delete from quarantine where source = ? and partition_date = ?",
             [load.source, load.partition_date],
@@ -102,6 +113,42 @@ def insert_rows(connection: duckdb.DuckDBPyConnection, table: str, frame: pl.Dat
     _execute_reading(
         connection, f"insert into {table} ({columns}) select {columns} from incoming", frame
     )
+
+
+def insert_parquet(connection: duckdb.DuckDBPyConnection, table: str, path: Path) -> None:
+    """Insert the rows of a Parquet file (checked against the table's contract) into ``table``,
+    matching columns by name; DuckDB streams it, so no frame of it is ever held."""
+    columns = ", ".join(
+        row[0]
+        for row in connection.execute(
+            "describe select * from read_parquet(?)", [str(path)]
+        ).fetchall()
+    )
+    connection.execute(
+        f"insert into {table} ({columns}) select {columns} from read_parquet(?)", [str(path)]
+    )
+
+
+def _refuse_duplicates(
+    connection: duckdb.DuckDBPyConnection, table: str, platform: str, partition_date: dt.date
+) -> None:
+    """Stop the load if the partition repeats a key of its grain.
+
+    Facts are deduplicated batch by batch, and a batch holds whole accounts, so a repeat can
+    only come from one account landed under two roster handles (a renamed account listed twice).
+    """
+    key = ", ".join(FACT_KEYS[table])
+    repeated = connection.execute(
+        f"select {key}, count(*) from {table} where platform = ? and "
+        f"{FACT_PARTITIONS[table]} = ? group by all having count(*) > 1 limit 3",
+        [platform, partition_date],
+    ).fetchall()
+    if repeated:
+        raise ValueError(
+            f"{table} would hold {len(repeated)}+ keys twice for {platform} {partition_date}, "
+            f"e.g. {repeated[0][:-1]}: the same account is listed under two handles in the "
+            "roster (renamed?); keep one of them and re-run the date"
+        )
 
 
 def _execute_reading(
