@@ -29,6 +29,7 @@ from schemas.contract import ContractSplit, split_by_contract
 from schemas.raw import RAW_CONTRACTS, json_paths
 from schemas.roster import RosterEntry
 from schemas.warehouse import DimInfluencer, FactAudienceShare, FactPostMetrics, FactProfileDaily
+from simulator import SimulatedWorld, SimulatorServer
 from sources.instagram import (
     PLATFORM,
     RETRYABLE_STATUSES,
@@ -48,7 +49,6 @@ from sources.landing import (
 )
 from sources.redaction import redact
 from sources.roster import RosterFileError, TrackedAccount, read_roster_rows
-from sources.simulator import SimulatedWorld, SimulatorServer
 from transforms.audience import fact_audience_share, split_incomplete_breakdowns
 from transforms.posts import fact_post_metrics
 from transforms.profiles import fact_profile_daily, influencer_sightings

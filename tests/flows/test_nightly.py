@@ -12,8 +12,8 @@ import duckdb
 import pytest
 
 from flows.nightly import ExtractMode, QuarantineThresholdExceeded, nightly
+from simulator import SimulatorServer
 from sources.instagram import GraphApiError
-from sources.simulator import SimulatorServer
 
 
 def reconciled(summary_counts: dict) -> dict[str, bool]:
@@ -209,7 +209,7 @@ def test_faults_on_the_wire_do_not_change_the_warehouse(
     token: str,
     table_contents: Callable[[Path], dict],
 ) -> None:
-    from sources.simulator import FaultConfig
+    from simulator import FaultConfig
 
     nightly(date=run_date)
     fault_free = table_contents(pipeline_env / "analytics.duckdb")
