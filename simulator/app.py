@@ -28,7 +28,7 @@ from fastapi import APIRouter, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from simulator.faults import NO_FAULTS, OTHER_LOOPBACK_HOST, FaultConfig
-from simulator.graph import DEFAULT_CALLS_PER_MINUTE_BUDGET, graph_router
+from simulator.graph import DEFAULT_CALLS_PER_MINUTE_BUDGET, GRAPH_ACCOUNT_FAULTS, graph_router
 from simulator.world import SimulatedWorld
 
 log = logging.getLogger(__name__)
@@ -63,12 +63,14 @@ class Dialect:
     it is mounted at ("" for the Graph API, whose paths start with its version).
     `credential`: the credential it accepts, from a `PlatformAccess` (None: not served).
     `router`: builds its router from the world, that credential and its faults.
+    `account_faults`: the names its `FaultConfig.account_faults` may use.
     """
 
     name: str
     prefix: str
     credential: Callable[[PlatformAccess], str | None]
     router: Callable[[SimulatedWorld, PlatformAccess, FaultConfig], APIRouter]
+    account_faults: frozenset[str]
 
 
 def _graph_dialect(world: SimulatedWorld, access: PlatformAccess, faults: FaultConfig) -> APIRouter:
@@ -81,7 +83,13 @@ def _graph_dialect(world: SimulatedWorld, access: PlatformAccess, faults: FaultC
 
 
 DIALECTS: tuple[Dialect, ...] = (
-    Dialect("instagram", "", lambda access: access.access_token, _graph_dialect),
+    Dialect(
+        name="instagram",
+        prefix="",
+        credential=lambda access: access.access_token,
+        router=_graph_dialect,
+        account_faults=GRAPH_ACCOUNT_FAULTS,
+    ),
 )
 
 
@@ -131,7 +139,11 @@ def served_dialects(access: PlatformAccess) -> tuple[Dialect, ...]:
 
 
 def faults_per_dialect(faults: Faults, served: tuple[Dialect, ...]) -> dict[str, FaultConfig]:
-    """`faults` as one FaultConfig per served dialect name (see the module docstring)."""
+    """`faults` as one FaultConfig per served dialect name (see the module docstring).
+
+    ValueError for an unknown dialect name or an account fault its dialect does not have
+    (whether the accounts exist is for the router to say: it has the world).
+    """
     names = [dialect.name for dialect in served]
     if isinstance(faults, FaultConfig):
         if faults.account_faults and len(names) > 1:
@@ -139,14 +151,24 @@ def faults_per_dialect(faults: Faults, served: tuple[Dialect, ...]) -> dict[str,
                 "account faults belong to one platform: pass faults as a mapping, e.g. "
                 "{'instagram': FaultConfig(account_faults={...})}"
             )
-        return dict.fromkeys(names, faults)
-    unknown = sorted(set(faults) - {dialect.name for dialect in DIALECTS})
-    if unknown:
-        raise ValueError(
-            f"faults for unknown dialects {unknown}; the dialects are "
-            f"{[dialect.name for dialect in DIALECTS]}"
-        )
-    return {name: faults.get(name, FaultConfig()) for name in names}
+        per_dialect = dict.fromkeys(names, faults)
+    else:
+        unknown = sorted(set(faults) - {dialect.name for dialect in DIALECTS})
+        if unknown:
+            raise ValueError(
+                f"faults for unknown dialects {unknown}; the dialects are "
+                f"{[dialect.name for dialect in DIALECTS]}"
+            )
+        per_dialect = {name: faults.get(name, NO_FAULTS) for name in names}
+    for dialect in served:
+        named = set(per_dialect[dialect.name].account_faults.values())
+        unknown_faults = sorted(named - dialect.account_faults)
+        if unknown_faults:
+            raise ValueError(
+                f"unknown {dialect.name} account faults {unknown_faults}; "
+                f"expected some of {sorted(dialect.account_faults)}"
+            )
+    return per_dialect
 
 
 def redactor(credentials: tuple[str, ...]) -> Callable[[str], str]:

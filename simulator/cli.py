@@ -40,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _serve(world: SimulatedWorld, arguments: argparse.Namespace) -> int:
     logging.basicConfig(
-        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s"
+        level=arguments.log_level, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s"
     )
     token = arguments.token or os.environ.get(ACCESS_TOKEN_ENV)
     generated = token is None
@@ -110,6 +110,7 @@ def _parser() -> argparse.ArgumentParser:
         help='JSON: dialect -> FaultConfig fields, e.g. {"instagram": {"error_rate": 0.1, '
         '"account_faults": {"some.handle": "html_502"}}}',
     )
+    serve.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     serve.add_argument(
         "--exit-with-parent",
         action="store_true",

@@ -233,6 +233,8 @@ class SimulatorServer:
             "--faults",
             json.dumps({name: faults.to_json() for name, faults in self._faults.items()}),
             "--exit-with-parent",
+            # Its errors reach this process's standard error; its chatter does not.
+            "--log-level=WARNING",
         ]
         environment = {**os.environ, ACCESS_TOKEN_ENV: self._access.access_token}
         if self._access.youtube_api_key is not None:
@@ -299,7 +301,10 @@ def _listening_sockets(host: str, port: int, *, redirects: bool) -> list[socket.
 
 
 def _listen(host: str, port: int) -> socket.socket:
-    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP,
+    # and without it every answer (headers and body go out in two writes) waits ~40 ms for
+    # the client's delayed ACK.
+    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         # A fixed port can be served again right after a stop (TIME_WAIT).
         listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
