@@ -275,10 +275,13 @@ class _UsageMeter:
         self._lock = threading.Lock()
         self._app_calls: deque[float] = deque()
         self._business_calls: dict[str, deque[float]] = {}
+        self._next_sweep = time.monotonic() + USAGE_WINDOW_SECONDS
 
     def record(self, business_key: str | None) -> _Usage:
         now = time.monotonic()
         with self._lock:
+            if now >= self._next_sweep:
+                self._forget_idle_accounts(now)
             app_count = self._count(self._app_calls, now)
             business_count = 0
             if business_key is not None:
@@ -292,6 +295,14 @@ class _UsageMeter:
 
     def _percent(self, calls: int) -> int:
         return calls * 100 // self._budget
+
+    def _forget_idle_accounts(self, now: float) -> None:
+        # One entry per account asked about in the last minute, not per account ever asked
+        # about: a night over 50,000 creators would otherwise keep 50,000 of them.
+        idle_since = now - USAGE_WINDOW_SECONDS
+        for key in [key for key, calls in self._business_calls.items() if calls[-1] <= idle_since]:
+            del self._business_calls[key]
+        self._next_sweep = now + USAGE_WINDOW_SECONDS
 
     @staticmethod
     def _count(calls: deque[float], now: float) -> int:
