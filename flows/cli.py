@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -144,8 +143,16 @@ def report(
     _print_reports(weekly_reports(week=week, as_of=as_of.date() if as_of else None))
 
 
-@app.command()
+simulator_app = typer.Typer(
+    help="The simulated platforms: serve them (the default), or write their ground truth.",
+    invoke_without_command=True,
+)
+app.add_typer(simulator_app, name="simulator")
+
+
+@simulator_app.callback()
 def simulator(
+    context: typer.Context,
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 8765,
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     token: Annotated[
@@ -156,12 +163,14 @@ def simulator(
     slow_rate: Annotated[float, typer.Option(help="Share of slow answers.")] = 0.0,
     down_date: Annotated[
         list[dt.datetime] | None,
-        typer.Option(formats=["%Y-%m-%d"], help="A date the platform is down for (repeatable)."),
+        typer.Option(formats=["%Y-%m-%d"], help="A date the platforms are down for (repeatable)."),
     ] = None,
 ) -> None:
-    """Serve the simulated platforms (Instagram Graph API dialect) until Ctrl-C."""
+    """Serve the simulated platforms (every API dialect) until Ctrl-C."""
+    if context.invoked_subcommand is not None:
+        return
     from flows.settings import load_settings
-    from sources.simulator import FaultConfig, SimulatedWorld, SimulatorServer
+    from simulator import FaultConfig, SimulatedWorld, SimulatorServer
 
     settings = load_settings()
     world = SimulatedWorld(
@@ -179,21 +188,35 @@ def simulator(
     )
     server.start()
     console.print(
-        f"Simulated Instagram Graph API on [bold]{server.url}[/] "
-        f"({len(world.creators)} creators). Point the pipeline at it with:"
+        f"Simulated platforms on [bold]{server.url}[/] ({len(world.creators)} creators): "
+        "the Instagram Graph API at its root. Point the pipeline at it with:"
     )
     console.print(f"  export INFLUENCERS_INSTAGRAM_API_URL={server.url}")
     # The simulator's token guards nothing real; a person must know it to call the API.
     console.print(f"  export INFLUENCERS_INSTAGRAM_ACCESS_TOKEN={accepted_token}")
     console.print("  export INFLUENCERS_INSTAGRAM_SUPPORTS_AS_OF=true")
     console.print("Ctrl-C stops it.")
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
+    server.serve_forever()
+
+
+@simulator_app.command("truth")
+def simulator_truth(
+    path: Annotated[Path, typer.Argument(help="Where to write the CSV.")],
+) -> None:
+    """Write the simulated world's ground truth as CSV, to score the detectors against.
+
+    Columns: platform, handle, archetype, event_date (the day of a bought or viral jump, or of
+    a riser's or decliner's tier crossing; empty for steady creators).
+    """
+    from flows.settings import load_settings
+    from simulator import SimulatedWorld, write_truth
+
+    settings = load_settings()
+    world = SimulatedWorld(
+        seed=settings.simulator_seed, size=settings.simulator_size, anchor=settings.simulator_anchor
+    )
+    rows = write_truth(world, path)
+    console.print(f"Wrote the ground truth of {rows} accounts to {path}")
 
 
 @app.command()
@@ -202,7 +225,7 @@ def roster(
 ) -> None:
     """Write the simulated world's roster as an editable CSV (then set INFLUENCERS_ROSTER_PATH)."""
     from flows.settings import load_settings
-    from sources.simulator import SimulatedWorld, write_roster
+    from simulator import SimulatedWorld, write_roster
 
     settings = load_settings()
     world = SimulatedWorld(

@@ -20,8 +20,8 @@ from pydantic import BaseModel, Field, SecretStr, field_validator, model_validat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.vocabulary import DEFAULT_TIER_BOUNDS
+from simulator import DEFAULT_ANCHOR, DEFAULT_ROSTER_PATH, DEFAULT_SEED, DEFAULT_SIZE
 from sources.brands import DEFAULT_BRANDS_PATH
-from sources.simulator import DEFAULT_ANCHOR, DEFAULT_ROSTER_PATH, DEFAULT_SEED, DEFAULT_SIZE
 
 ENV_PREFIX = "INFLUENCERS_"
 SourceName = Literal["instagram", "youtube"]
@@ -109,7 +109,7 @@ class Settings(BaseSettings):
     )
 
     sources: list[SourceName] = Field(
-        ["instagram"],
+        ["instagram", "youtube"],
         description="Sources the nightly run extracts, in order (JSON list).",
     )
     instagram: InstagramSettings = Field(default_factory=lambda: InstagramSettings())

@@ -146,6 +146,11 @@ SOURCE_PLANS: dict[str, SourcePlan] = {
 }
 
 
+# Above this many creators the simulated platforms serve from a process of their own, so the
+# pipeline does not share an interpreter (and its memory) with them.
+SIMULATOR_IN_PROCESS_MAX_CREATORS = 2_000
+
+
 class PlatformEndpoints:
     """The API of each source: the configured one, or the simulated platforms, started here on
     first need (a replay needs none) and stopped when the night ends."""
@@ -153,29 +158,50 @@ class PlatformEndpoints:
     def __init__(self, settings: Settings, stack: ExitStack) -> None:
         self._settings = settings
         self._stack = stack
-        self._simulator: tuple[str, str] | None = None
+        self._simulator: SimulatedPlatforms | None = None
 
     def config_for(self, plan: SourcePlan, partition_date: dt.date) -> Any:
         source_settings = getattr(self._settings, plan.name)
         if source_settings.api_url is not None:
             secret = _secret_of(source_settings)
             return plan.config(self._settings, source_settings.api_url, secret, partition_date)
-        url, token = self._simulated()
-        return plan.config(self._settings, url, token, partition_date)
+        simulated = self._simulated()
+        return plan.config(
+            self._settings,
+            simulated.url + plan.simulated_path,
+            simulated.credentials[plan.name],
+            partition_date,
+        )
 
-    def _simulated(self) -> tuple[str, str]:
+    def _simulated(self) -> SimulatedPlatforms:
         if self._simulator is None:
-            from sources.simulator import SimulatedWorld, SimulatorServer
+            from simulator import SimulatedWorld, SimulatorServer
 
+            size = self._settings.simulator_size
             world = SimulatedWorld(
                 seed=self._settings.simulator_seed,
-                size=self._settings.simulator_size,
+                size=size,
                 anchor=self._settings.simulator_anchor,
             )
-            token = secrets.token_urlsafe(24)
-            server = self._stack.enter_context(SimulatorServer(world, access_token=token))
-            self._simulator = (server.url, token)
+            credentials = {name: secrets.token_urlsafe(24) for name in ("instagram", "youtube")}
+            server = self._stack.enter_context(
+                SimulatorServer(
+                    world,
+                    access_token=credentials["instagram"],
+                    youtube_api_key=credentials["youtube"],
+                    in_process=size <= SIMULATOR_IN_PROCESS_MAX_CREATORS,
+                )
+            )
+            self._simulator = SimulatedPlatforms(server.url, credentials)
         return self._simulator
+
+
+@dataclass(frozen=True)
+class SimulatedPlatforms:
+    """The simulated platforms started for a night: their URL and each dialect's credential."""
+
+    url: str
+    credentials: Mapping[str, str]
 
 
 @contextmanager

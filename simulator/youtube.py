@@ -44,7 +44,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from sources.simulator.world import MACRO_FLOOR, MICRO_FLOOR, SimulatedWorld
+from simulator.world import MACRO_FLOOR, MICRO_FLOOR, SimulatedWorld
 
 PLATFORM = "youtube"
 ROSTER_COLUMNS = ("platform", "handle", "connected", "country", "category")

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 from prefect.testing.utilities import prefect_test_harness
 
-from sources.simulator import FaultConfig, SimulatedWorld, SimulatorServer, write_roster
+from simulator import FaultConfig, SimulatedWorld, SimulatorServer, write_roster
 
 # A small world keeps each nightly run to about a second; the seed matches the default world.
 WORLD_SIZE = 24

@@ -23,7 +23,7 @@ import duckdb
 import pytest
 from postgres_cluster import database_url, free_port, postgres_cluster
 
-from sources.simulator import FaultConfig, SimulatedWorld, SimulatorServer, write_roster
+from simulator import FaultConfig, SimulatedWorld, SimulatorServer, write_roster
 
 PROJECT = Path(__file__).resolve().parents[2]
 DATES = [dt.date(2026, 10, 12) + dt.timedelta(days=offset) for offset in range(7)]

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from flows.nightly import ExtractMode, NightFailed, nightly
-from sources.simulator import SimulatorServer
+from simulator import SimulatorServer
 
 
 def reconciled(summary_counts: dict) -> dict[str, bool]:
@@ -218,7 +218,7 @@ def test_faults_on_the_wire_do_not_change_the_warehouse(
     token: str,
     table_contents: Callable[[Path], dict],
 ) -> None:
-    from sources.simulator import FaultConfig
+    from simulator import FaultConfig
 
     nightly(date=run_date)
     fault_free = table_contents(pipeline_env / "analytics.duckdb")

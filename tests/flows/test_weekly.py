@@ -12,7 +12,7 @@ from prefect.client.orchestration import get_client
 
 from flows.nightly import nightly
 from flows.weekly import weekly_reports
-from sources.simulator import SimulatedWorld, write_roster
+from simulator import SimulatedWorld, write_roster
 
 HISTORY_START = dt.date(2026, 8, 24)  # a Monday: 56 days of growth history before the weeks below
 HISTORY_END = dt.date(2026, 11, 9)  # the Monday after the last reported week

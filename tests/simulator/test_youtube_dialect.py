@@ -18,6 +18,7 @@ import requests
 import uvicorn
 from fastapi import FastAPI
 
+from simulator.world import SimulatedWorld
 from simulator.youtube import (
     YouTubeChannel,
     three_significant_figures,
@@ -26,7 +27,6 @@ from simulator.youtube import (
     youtube_truth_rows,
     youtube_view,
 )
-from sources.simulator.world import SimulatedWorld
 
 KEY = "AIzaSy-test-key-0123456789abcdefghijk"
 AS_OF = dt.date(2026, 10, 18)

@@ -17,12 +17,12 @@ import pytest
 import uvicorn
 from fastapi import FastAPI, Request, Response
 
+from simulator.world import SimulatedWorld
 from simulator.youtube import YouTubeChannel, YouTubeView, youtube_router, youtube_view
 from sources import youtube
 from sources.extraction import ExtractResult
 from sources.http import FailureKind, HttpPolicy
 from sources.roster import TrackedAccount
-from sources.simulator.world import SimulatedWorld
 from sources.youtube.client import read_google_error
 
 KEY = "AIzaSyD-source-test-key-4b7e19c0a2f5d8"

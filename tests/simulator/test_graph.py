@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from sources.simulator import DEFAULT_ANCHOR, FaultConfig, SimulatedWorld, SimulatorServer
+from simulator import DEFAULT_ANCHOR, FaultConfig, SimulatedWorld, SimulatorServer
 
 TOKEN = "sim-token-5f3a9c1e77"
 APP_USER_ID = "17841400099999999"
@@ -164,7 +164,7 @@ def test_a_bad_or_missing_token_is_refused_and_never_logged(
     caplog: pytest.LogCaptureFixture,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="sources.simulator")
+    caplog.set_level(logging.DEBUG, logger="simulator")
     handle = world.creators[0].handle
     wrong_token = "wrong-token-0a1b2c3d4e"
     for token in (wrong_token, None, ""):
@@ -177,9 +177,7 @@ def test_a_bad_or_missing_token_is_refused_and_never_logged(
     captured = capsys.readouterr()
     # Only the simulator's own records: urllib3 (the client side) logs full URLs at DEBUG.
     simulator_log = "\n".join(
-        record.getMessage()
-        for record in caplog.records
-        if record.name.startswith("sources.simulator")
+        record.getMessage() for record in caplog.records if record.name.startswith("simulator")
     )
     assert "access_token=***" in simulator_log
     logged = simulator_log + captured.out + captured.err

@@ -3,8 +3,10 @@
 A `SimulatedWorld` is pure and deterministic: everything it says follows from
 (seed, size, anchor), never from the global `random` state or the wall clock, so the
 truth about any past date never changes. Each quantity is computed directly for the
-day asked (closed-form trajectories plus hash-based noise per (creator, day)), except
-the posting schedule, which is drawn once per creator and cached.
+day asked (closed-form trajectories plus hash-based noise per (creator, day)); a
+creator's trajectory, posting schedule and audience are drawn when first asked for and
+kept in bounded caches, so the memory of a world of 50,000 creators stays that of its
+creator list (about half a KB per creator).
 
 Calibration follows the mid-2024 Instagram ranges in DESIGN.md: tiers by followers
 (nano < 10k, micro < 100k, macro < 1M, mega), engagement falling smoothly with
@@ -17,19 +19,29 @@ that comes with an engagement spike).
 from __future__ import annotations
 
 import base64
-import csv
+import functools
 import hashlib
 import itertools
 import math
 import random
 import struct
+import threading
 import unicodedata
+from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from statistics import NormalDist
 from typing import overload
+
+# The pipeline's vocabulary, re-exported under the names this module has always used.
+from schemas.vocabulary import AGE_BUCKETS as AGE_BUCKETS
+from schemas.vocabulary import DEFAULT_TIER_BOUNDS
+from schemas.vocabulary import GENDER_BUCKETS as GENDER_BUCKETS
+from schemas.vocabulary import INSIGHTS_DIMENSIONS as BREAKDOWNS
+from schemas.vocabulary import TIER_NAMES as TIERS
+from schemas.vocabulary import tier_of as tier_of
 
 DEFAULT_SEED = 7
 DEFAULT_SIZE = 200
@@ -41,14 +53,14 @@ DAYS_AFTER_ANCHOR = 365
 
 ROSTER_COLUMNS = ("platform", "handle", "connected", "country", "category")
 ARCHETYPES = ("steady", "riser", "decliner", "bought", "viral")
-TIERS = ("nano", "micro", "macro", "mega")
-BREAKDOWNS = ("age", "gender", "country", "city")
-AGE_BUCKETS = ("13-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+")
-GENDER_BUCKETS = ("F", "M", "U")
-
-MICRO_FLOOR = 10_000
-MACRO_FLOOR = 100_000
-MEGA_FLOOR = 1_000_000
+MICRO_FLOOR, MACRO_FLOOR, MEGA_FLOOR = DEFAULT_TIER_BOUNDS
+# Per-creator state drawn on demand is kept for this many creators at a time (least recently
+# used first out): a night asks for one creator's pages and insights together, and the memory
+# of a large world must not grow with the number of creators asked about.
+_CACHED_CREATORS = 2_048
+# A tier crossing counts from the first day of a run of this many days in the new tier, so a
+# count wavering around a bound for a day or two is not a crossing.
+_SETTLED_DAYS = 7
 
 _DAYS_PER_MONTH = 30.44
 _MINUTES_PER_DAY = 1440
@@ -370,17 +382,6 @@ _FEMALE_SHARES = {
 _STANDARD_NORMAL = NormalDist()
 
 
-def tier_of(followers: int) -> str:
-    """The size tier of an account with this many followers."""
-    if followers < MICRO_FLOOR:
-        return "nano"
-    if followers < MACRO_FLOOR:
-        return "micro"
-    if followers < MEGA_FLOOR:
-        return "macro"
-    return "mega"
-
-
 def expected_engagement_rate(followers: float) -> float:
     """Typical (likes + comments) / followers of one post, before quality and noise.
 
@@ -391,7 +392,7 @@ def expected_engagement_rate(followers: float) -> float:
     return 0.018 * (max(followers, 1.0) / 30_000) ** -0.27
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Creator:
     """One simulated Instagram creator: identity and the traits that shape its data."""
 
@@ -405,7 +406,7 @@ class Creator:
     hides_likes: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Trajectory:
     """Per-creator parameters of the follower and engagement curves (day indexes)."""
 
@@ -484,14 +485,15 @@ class _Trajectory:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Schedule:
     """When a creator posts: days with a post (ascending), their minute of day, and
-    `posts_through[d]`, the number of posts on days 0..d."""
+    `posts_through[d]`, the number of posts on days 0..d (unsigned 16-bit arrays: a few KB
+    per creator instead of ~30 KB of Python ints)."""
 
-    post_days: tuple[int, ...]
-    post_minutes: tuple[int, ...]
-    posts_through: tuple[int, ...]
+    post_days: array[int]
+    post_minutes: array[int]
+    posts_through: array[int]
 
     def count_before(self, day: int) -> int:
         """Posts published on days strictly before `day`."""
@@ -500,7 +502,18 @@ class _Schedule:
         return self.posts_through[min(day, len(self.posts_through)) - 1]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class _Population:
+    """The creators in the order drawn, their positions by handle and by Instagram id, and the
+    index in TIERS of the tier each was drawn in (what its trajectory is drawn from)."""
+
+    creators: list[Creator]
+    numbers: dict[str, int]
+    ids: dict[str, int]
+    tiers: bytearray
+
+
+@dataclass(frozen=True, slots=True)
 class _Audience:
     """Base shares of each demographic bucket and how they drift (per breakdown)."""
 
@@ -572,26 +585,32 @@ class SimulatedWorld:
         self.anchor = anchor
         self.first_day = anchor - timedelta(days=DAYS_BEFORE_ANCHOR)
         self.last_day = anchor + timedelta(days=DAYS_AFTER_ANCHOR)
-        self.creators: list[Creator] = []
-        self._numbers: dict[str, int] = {}
-        self._ids: dict[str, str] = {}
-        self._trajectories: dict[str, _Trajectory] = {}
-        # Lazily filled; concurrent server threads may compute an entry twice, which is
-        # harmless because the result is deterministic.
-        self._schedules: dict[str, _Schedule] = {}
-        self._audiences: dict[str, _Audience] = {}
-        self._populate()
+        self._population_lock = threading.Lock()
+        self._drawn_population: _Population | None = None
+        # Thread-safe and bounded: the server may answer from several threads, and a world of
+        # 50,000 creators must not keep every creator's schedule (a few KB each) forever.
+        self._trajectory = functools.lru_cache(maxsize=_CACHED_CREATORS)(self._draw_trajectory)
+        self._schedule = functools.lru_cache(maxsize=_CACHED_CREATORS)(self._draw_schedule)
+        self._audience = functools.lru_cache(maxsize=_CACHED_CREATORS)(self._draw_audience)
 
     def __repr__(self) -> str:
         return f"SimulatedWorld(seed={self.seed}, size={self.size}, anchor={self.anchor})"
 
+    @property
+    def creators(self) -> list[Creator]:
+        """Every creator, in the order drawn (drawn on first use, not at construction, so a
+        process that only hands (seed, size, anchor) to a simulator process pays nothing)."""
+        return self._population().creators
+
     def creator(self, handle: str) -> Creator:
         """The creator with this handle; KeyError if there is none."""
-        return self.creators[self._numbers[handle]]
+        population = self._population()
+        return population.creators[population.numbers[handle]]
 
     def creator_by_id(self, ig_id: str) -> Creator:
         """The creator with this Instagram user id; KeyError if there is none."""
-        return self.creator(self._ids[ig_id])
+        population = self._population()
+        return population.creators[population.ids[ig_id]]
 
     def followers(self, handle: str, day: date) -> int:
         """Followers of `handle` at the end of the UTC day `day`."""
@@ -602,7 +621,7 @@ class SimulatedWorld:
         """The public profile fields the Graph API returns, as of the end of `as_of`."""
         creator = self.creator(handle)
         day = self._day_index(as_of)
-        trajectory = self._trajectories[handle]
+        trajectory = self._trajectory(handle)
         return {
             "id": creator.ig_id,
             "username": creator.handle,
@@ -640,6 +659,23 @@ class SimulatedWorld:
         counts = _apportion(self._followers(handle, day), weights)
         return [(bucket, count) for (bucket, _), count in zip(buckets, counts, strict=True)]
 
+    def event_date(self, handle: str) -> date | None:
+        """The day a creator's archetype shows, the ground truth detectors are scored against.
+
+        bought, viral: the day of the follower jump. riser, decliner: the day its tier
+        changes (the first of at least 7 days in the new tier; of several crossings in the
+        simulated range, the one nearest the anchor; None if it never crosses). steady: None.
+        """
+        creator = self.creator(handle)
+        trajectory = self._trajectory(handle)
+        if creator.archetype in ("bought", "viral"):
+            assert trajectory.jump_day is not None
+            return self.first_day + timedelta(days=trajectory.jump_day)
+        if creator.archetype in ("riser", "decliner"):
+            crossing = self._tier_crossing(handle, trajectory.anchor_day)
+            return None if crossing is None else self.first_day + timedelta(days=crossing)
+        return None
+
     def roster_rows(self) -> list[dict]:
         """The creator list a brand would hand the pipeline (one dict per creator)."""
         return [
@@ -665,10 +701,29 @@ class SimulatedWorld:
     def _followers(self, handle: str, day: int) -> int:
         # A tiny independent wiggle per day, so day-to-day changes look like real counts.
         jitter = 0.0003 * _normal(_unit_draws(f"{self.seed}:jitter:{handle}:{day}", 1)[0])
-        log_value = self._trajectories[handle].log_followers(day) + jitter
+        log_value = self._trajectory(handle).log_followers(day) + jitter
         return max(1, round(math.exp(log_value)))
 
-    def _populate(self) -> None:
+    def _tier_crossing(self, handle: str, anchor_day: int) -> int | None:
+        days = (self.last_day - self.first_day).days + 1
+        tiers = [tier_of(self._followers(handle, day)) for day in range(days)]
+        crossings = [
+            day
+            for day in range(1, days)
+            if tiers[day] != tiers[day - 1] and len(set(tiers[day : day + _SETTLED_DAYS])) == 1
+        ]
+        return min(crossings, key=lambda day: abs(day - anchor_day), default=None)
+
+    def _population(self) -> _Population:
+        population = self._drawn_population
+        if population is None:
+            with self._population_lock:
+                if self._drawn_population is None:
+                    self._drawn_population = self._draw_population()
+                population = self._drawn_population
+        return population
+
+    def _draw_population(self) -> _Population:
         rng = random.Random(f"{self.seed}:{self.size}:{self.anchor.isoformat()}:population")
         archetypes = _quota_labels(self.size, _ARCHETYPE_SHARES, "steady")
         rng.shuffle(archetypes)
@@ -688,6 +743,7 @@ class SimulatedWorld:
         category_weights = list(_CATEGORY_WEIGHTS.values())
         other_tiers = iter(tiers)
         taken: set[str] = set()
+        population = _Population(creators=[], numbers={}, ids={}, tiers=bytearray())
         for number, archetype in enumerate(archetypes):
             country = rng.choices(countries, country_weights)[0]
             category = rng.choices(categories, category_weights)[0]
@@ -706,12 +762,17 @@ class SimulatedWorld:
                 connected=connected[number],
                 hides_likes=hides_likes[number],
             )
-            self.creators.append(creator)
-            self._numbers[handle] = number
-            self._ids[ig_id] = handle
-            self._trajectories[handle] = self._draw_trajectory(creator, tier)
+            population.creators.append(creator)
+            population.numbers[handle] = number
+            population.ids[ig_id] = number
+            population.tiers.append(TIERS.index(tier))
+        return population
 
-    def _draw_trajectory(self, creator: Creator, tier: str) -> _Trajectory:
+    def _draw_trajectory(self, handle: str) -> _Trajectory:
+        population = self._population()
+        number = population.numbers[handle]
+        creator = population.creators[number]
+        tier = TIERS[population.tiers[number]]
         rng = random.Random(f"{self.seed}:{self.anchor.isoformat()}:trajectory:{creator.handle}")
         anchor_day = DAYS_BEFORE_ANCHOR
         low_growth, high_growth = _TIER_MONTHLY_GROWTH[tier]
@@ -785,15 +846,8 @@ class SimulatedWorld:
             ),
         )
 
-    def _schedule(self, handle: str) -> _Schedule:
-        schedule = self._schedules.get(handle)
-        if schedule is None:
-            schedule = self._draw_schedule(handle)
-            self._schedules[handle] = schedule
-        return schedule
-
     def _draw_schedule(self, handle: str) -> _Schedule:
-        trajectory = self._trajectories[handle]
+        trajectory = self._trajectory(handle)
         rng = random.Random(f"{self.seed}:{self.anchor.isoformat()}:schedule:{handle}")
         chance = trajectory.posts_per_week / 7
         days = (self.last_day - self.first_day).days + 1
@@ -801,15 +855,15 @@ class SimulatedWorld:
         if trajectory.jump_is_organic and trajectory.jump_day is not None:
             # A viral moment needs a post on the day of the jump.
             draws[trajectory.jump_day] *= chance
-        post_days = tuple(day for day, draw in enumerate(draws) if draw < chance)
+        post_days = array("H", (day for day, draw in enumerate(draws) if draw < chance))
         # The draw, rescaled to [0, 1), doubles as the time of day: 07:00-22:00 UTC.
-        post_minutes = tuple(420 + int(draws[day] / chance * 900) for day in post_days)
-        posts_through = tuple(itertools.accumulate(draw < chance for draw in draws))
+        post_minutes = array("H", (420 + int(draws[day] / chance * 900) for day in post_days))
+        posts_through = array("H", itertools.accumulate(draw < chance for draw in draws))
         return _Schedule(post_days, post_minutes, posts_through)
 
     def _media_item(self, handle: str, day: int, minute: int, as_of_day: int) -> dict:
         creator = self.creator(handle)
-        trajectory = self._trajectories[handle]
+        trajectory = self._trajectory(handle)
         (
             type_draw,
             noise_draw,
@@ -839,7 +893,8 @@ class SimulatedWorld:
 
         media_id = str(
             _MEDIA_ID_BASE
-            + (self._numbers[handle] * _MEDIA_ID_DAY_SLOTS + day) * _MEDIA_ID_SALT_SLOTS
+            + (self._population().numbers[handle] * _MEDIA_ID_DAY_SLOTS + day)
+            * _MEDIA_ID_SALT_SLOTS
             + int(salt_draw * _MEDIA_ID_SALT_SLOTS)
         )
         published_on = self.first_day + timedelta(days=day)
@@ -861,18 +916,12 @@ class SimulatedWorld:
             raise ValueError(f"not a media id: {media_id!r}")
         packed = (int(media_id) - _MEDIA_ID_BASE) // _MEDIA_ID_SALT_SLOTS
         number, day = divmod(packed, _MEDIA_ID_DAY_SLOTS)
-        if number != self._numbers[handle] or packed < 0:
+        if number != self._population().numbers[handle] or packed < 0:
             raise ValueError(f"media {media_id} does not belong to {handle}")
         return day
 
-    def _audience(self, handle: str) -> _Audience:
-        audience = self._audiences.get(handle)
-        if audience is None:
-            audience = self._draw_audience(self.creator(handle))
-            self._audiences[handle] = audience
-        return audience
-
-    def _draw_audience(self, creator: Creator) -> _Audience:
+    def _draw_audience(self, handle: str) -> _Audience:
+        creator = self.creator(handle)
         rng = random.Random(f"{self.seed}:{self.anchor.isoformat()}:audience:{creator.handle}")
         ages = tuple(
             (bucket, share * math.exp(rng.gauss(0, 0.25)))
@@ -893,14 +942,6 @@ class SimulatedWorld:
             for breakdown, shares in buckets.items()
         }
         return _Audience(buckets=buckets, drift=drift)
-
-
-def write_roster(path: Path | str, world: SimulatedWorld) -> None:
-    """Write the world's roster as CSV: platform,handle,connected,country,category."""
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=ROSTER_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(world.roster_rows())
 
 
 def _unit_draws(key: str, count: int) -> list[float]:
