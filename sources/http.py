@@ -209,17 +209,17 @@ class JsonClient:
             if attempt == self._policy.max_retries:
                 break
             if time.monotonic() + wait >= deadline:
+                reached = "" if "deadline" in last_error.message else f" ({self._deadline_text()})"
                 raise last_error.with_kind(
                     FailureKind.UNAVAILABLE,
-                    f"{last_error.message}; gave up after {attempt + 1} tries, at the "
-                    f"{self._deadline_text()}",
+                    f"{last_error.message}; gave up after {_tries(attempt + 1)}{reached}",
                 )
             log.warning("retrying %s in %.1fs: %s", shown, wait, last_error)
             self._sleep(wait)
         assert last_error is not None
         raise last_error.with_kind(
             FailureKind.UNAVAILABLE,
-            f"{last_error.message}; gave up after {self._policy.max_retries + 1} tries",
+            f"{last_error.message}; gave up after {_tries(self._policy.max_retries + 1)}",
         )
 
     def _attempt(
@@ -247,6 +247,10 @@ class JsonClient:
                     allow_redirects=False,
                     stream=True,
                 )
+            except requests.Timeout:
+                raise _retryable(
+                    f"no answer within {timeout:.1f} s (connect or read timeout)", None, shown
+                ) from None
             except requests.RequestException as error:
                 # requests puts the full URL, credential included, into its messages.
                 raise _retryable(
@@ -403,6 +407,10 @@ def _retry_after_seconds(headers: Mapping[str, str]) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, moment.timestamp() - time.time())
+
+
+def _tries(count: int) -> str:
+    return "1 try" if count == 1 else f"{count} tries"
 
 
 def _network_reason(error: Exception) -> str:

@@ -231,7 +231,7 @@ def test_a_trickling_answer_is_abandoned_at_the_deadline(platform: ScriptedPlatf
 
     assert (error.kind, error.status) == (FailureKind.UNAVAILABLE, 200)
     assert "answer still arriving at the 1 s deadline of one call" in error.message
-    assert "gave up after 1 tries" in error.message
+    assert "gave up after 1 try" in error.message
     assert platform.hits == {"/v1/me": 1}
     # The client hung up long before the end of the body (the server stops once it notices).
     _wait_for(lambda: len(platform.body_bytes_sent) == 1)
