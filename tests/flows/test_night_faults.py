@@ -83,12 +83,8 @@ def faulty_platform(
 ) -> Iterator[tuple[str, SimulatorServer]]:
     """The simulated platforms with one connected Instagram account answering ``fault``."""
     fault: Fault = request.param
-    handle = next(
-        creator.handle for creator in world.creators if creator.connected
-    )
-    faults = FaultConfig(
-        account_faults={handle: fault.name}, slow_seconds=5.0, trickle_seconds=0.5
-    )
+    handle = next(creator.handle for creator in world.creators if creator.connected)
+    faults = FaultConfig(account_faults={handle: fault.name}, slow_seconds=5.0, trickle_seconds=0.5)
     with SimulatorServer(world, access_token=token, faults={"instagram": faults}) as server:
         monkeypatch.setenv("INFLUENCERS_INSTAGRAM__API_URL", server.url)
         monkeypatch.setenv("INFLUENCERS_INSTAGRAM__ACCESS_TOKEN", token)
