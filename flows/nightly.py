@@ -41,7 +41,7 @@ from flows.accounting import (
     run_log_frame,
 )
 from flows.settings import Settings, load_settings
-from flows.sources import (
+from flows.source_plans import (
     FAILED_ACCOUNTS_ENTITY,
     SOURCE_PLANS,
     PlatformEndpoints,
@@ -119,7 +119,8 @@ class ExtractionRefused(RuntimeError):
 
 @dataclass
 class StagedLanding:
-    """One landing, validated: per entity, its counts and where its staged rows were written."""
+    """One landing, validated and transformed: per entity its counts, per table the Parquet
+    file of its facts, the quarantine's file, and the night's dim_influencer sightings."""
 
     quarantine_file: Path
     counts: dict[str, EntityCounts] = field(default_factory=dict)
@@ -252,6 +253,7 @@ def validate_and_transform(
                 counts.loaded += facts.height
                 writers.write(table, facts)
                 writers.write("quarantine", _quarantine_rows(rejected, source, entity, manifest))
+            counts.deduplicated = counts.valid - counts.loaded
             staged.fact_files[table] = writers.path(table)
     finally:
         writers.close()
@@ -408,8 +410,6 @@ def nightly(date: dt.date | None = None, mode: ExtractMode = ExtractMode.auto) -
                     settings.validation_batch_rows,
                 )
                 night.counts = staged.counts
-                for counts in night.counts.values():
-                    counts.deduplicated = counts.valid - counts.loaded
                 step = "load"
                 with warehouse_writer():
                     load_source_night(

@@ -21,7 +21,15 @@ def test_the_entrypoint_loads_the_flow_the_deployment_is_named_after(
     loaded = load_flow_from_entrypoint(str(deployment["entrypoint"]))
 
     assert loaded.name == deployment["name"]
-    assert deployment["work_pool"] == {"name": "influencers", "work_queue_name": "default"}
+
+
+def test_no_flows_module_shadows_a_top_level_package() -> None:
+    """A worker loads an entrypoint by its path, which puts flows/ first on sys.path: a module
+    there named like a package of the project (flows/sources.py) would hide that package."""
+    packages = {path.name for path in PROJECT.iterdir() if (path / "__init__.py").is_file()}
+    flows_modules = {path.stem for path in (PROJECT / "flows").glob("*.py")}
+
+    assert flows_modules & packages == set()
 
 
 def test_scheduled_deployments_take_their_schedule_from_the_environment() -> None:

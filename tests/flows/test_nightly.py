@@ -26,7 +26,9 @@ def loaded_counts(database: Path) -> dict[str, int]:
     connection = duckdb.connect(str(database), read_only=True)
     try:
         return {
-            table: connection.execute(f"select count(*) from {table}").fetchall()[0][0]
+            table: connection.execute(
+                f"select count(*) from {table} where platform = 'instagram'"
+            ).fetchall()[0][0]
             for table in ("fact_profile_daily", "fact_post_metrics", "fact_audience_share")
         }
     finally:
@@ -46,6 +48,10 @@ def test_a_run_on_the_embedded_simulator_loads_every_landed_record(
     }
     assert summary.sources["instagram"].counts["profiles"].landed == 24
     assert summary.sources["instagram"].counts["media"].loaded > 24
+    youtube = summary.sources["youtube"]
+    assert reconciled(youtube.counts) == {"channels": True, "videos": True}
+    assert youtube.accounts == youtube.accounts_fetched == youtube.counts["channels"].landed > 0
+    assert youtube.counts["videos"].loaded > 0
     assert summary.sources["instagram"].counts["audience"].loaded > 0
     assert loaded_counts(pipeline_env / "analytics.duckdb") == {
         "fact_profile_daily": summary.sources["instagram"].counts["profiles"].loaded,
@@ -56,6 +62,7 @@ def test_a_run_on_the_embedded_simulator_loads_every_landed_record(
     runs = connection.execute(
         "select step, entity, rows_in, rows_valid, rows_quarantined, rows_deduplicated,"
         " rows_loaded, status from pipeline_runs where step in ('validate', 'load')"
+        " and source = 'instagram'"
         " order by step, entity"
     ).fetchall()
     connection.close()

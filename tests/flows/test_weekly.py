@@ -135,3 +135,42 @@ def test_each_run_leaves_a_summary_and_tables_in_prefect_and_an_html_report(hist
     } <= keys
     html = (history / "reports" / "weekly-2026-W45.html").read_text(encoding="utf-8")
     assert html.count('data-chart="') >= 3
+
+
+def test_medians_ranks_and_tiers_never_mix_platforms(history: Path) -> None:
+    """Both platforms report; every median and rank is the one of its own platform's peers."""
+    platforms = query(
+        history,
+        "select platform, count(*) from rpt_weekly_engagement"
+        " where week_start = date '2026-11-02' group by all order by all",
+    )
+    assert [platform for platform, _ in platforms] == ["instagram", "youtube"]
+    mismatches = query(
+        history,
+        """
+        with peers as (
+            select platform, week_start, tier,
+                   median(engagement_rate) as own_median,
+                   count(engagement_rate) as rated
+            from rpt_weekly_engagement group by all
+        )
+        select e.platform, e.week_start, e.tier, e.tier_median_er, p.own_median
+        from rpt_weekly_engagement e join peers p using (platform, week_start, tier)
+        where e.tier_median_er is distinct from p.own_median and p.rated > 0
+        """,
+    )
+    assert mismatches == []
+    ranks = query(
+        history,
+        """
+        select platform, week_start, tier, list(rank_in_tier order by rank_in_tier)
+        from rpt_weekly_engagement where rank_in_tier is not null group by all
+        """,
+    )
+    assert ranks and all(list(r) == list(range(1, len(r) + 1)) for *_, r in ranks)
+    drift_platforms = query(
+        history,
+        "select distinct platform from rpt_tier_drift where week_start = date '2026-11-02'"
+        " order by 1",
+    )
+    assert drift_platforms == [("instagram",), ("youtube",)]

@@ -13,6 +13,7 @@ import pytest
 
 from simulator import TRUTH_SOURCES, SimulatedWorld, TruthRow, write_truth
 from simulator.world import tier_of
+from simulator.youtube import youtube_truth_rows
 
 
 @pytest.fixture(scope="module")
@@ -21,13 +22,31 @@ def world() -> SimulatedWorld:
 
 
 @pytest.fixture(scope="module")
-def truth(world: SimulatedWorld, tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
+def every_row(world: SimulatedWorld, tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
     path = tmp_path_factory.mktemp("truth") / "truth.csv"
-    assert write_truth(world, path) == len(world.creators)
+    written_rows = write_truth(world, path)
     with path.open(newline="", encoding="utf-8") as written:
         reader = csv.DictReader(written)
         assert reader.fieldnames == ["platform", "handle", "archetype", "event_date"]
-        return list(reader)
+        rows = list(reader)
+    assert written_rows == len(rows) == len(world.creators) + len(youtube_truth_rows(world))
+    return rows
+
+
+@pytest.fixture(scope="module")
+def truth(every_row: list[dict]) -> list[dict]:
+    """The Instagram rows: one per creator of the world."""
+    return [row for row in every_row if row["platform"] == "instagram"]
+
+
+def test_youtube_channels_follow_the_instagram_creators(
+    world: SimulatedWorld, every_row: list[dict]
+) -> None:
+    youtube = [row for row in every_row if row["platform"] == "youtube"]
+    assert youtube == youtube_truth_rows(world)
+    assert every_row[: len(world.creators)] == [
+        row for row in every_row if row["platform"] == "instagram"
+    ]
 
 
 def rows_of(truth: list[dict], archetype: str) -> list[dict]:
@@ -104,4 +123,5 @@ def test_python_m_simulator_truth_writes_the_file(tmp_path: Path) -> None:
     )
     with path.open(newline="", encoding="utf-8") as written:
         rows = list(csv.DictReader(written))
-    assert [row["handle"] for row in rows] == [c.handle for c in SimulatedWorld(size=12).creators]
+    instagram = [row["handle"] for row in rows if row["platform"] == "instagram"]
+    assert instagram == [c.handle for c in SimulatedWorld(size=12).creators]

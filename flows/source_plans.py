@@ -2,6 +2,8 @@
 
 Adding a platform is one entry here: its package (of the one shape, DESIGN.md), its raw contracts,
 which staged frame each raw entity becomes, and how to build its config from the settings.
+(Not named ``flows/sources.py``: Prefect loads a deployment's entrypoint by its path, which puts
+``flows/`` on ``sys.path``, and such a module would then shadow the ``sources`` package.)
 """
 
 from __future__ import annotations
