@@ -102,6 +102,36 @@ def failure_records(failures: Iterable[AccountFailure]) -> Iterable[dict[str, An
         }
 
 
+_QUARANTINE_COLUMNS: dict[str, Any] = {
+    "source": pl.String,
+    "entity": pl.String,
+    "partition_date": pl.Date,
+    "run_id": pl.String,
+    "raw_record": pl.String,
+    "failed_checks": pl.List(pl.String),
+    "landed_file": pl.String,
+    "line_number": pl.Int32,
+}
+QUARANTINE_SCHEMA = pl.Schema(_QUARANTINE_COLUMNS)
+
+
+def quarantine_frame(
+    rejected: pl.DataFrame, source: str, entity: str, partition_date: str, landing_run_id: str
+) -> pl.DataFrame:
+    """``quarantine`` rows of rejected records: each raw record with its reasons and where it
+    landed (file and line)."""
+    return rejected.select(
+        source=pl.lit(source),
+        entity=pl.lit(entity),
+        partition_date=pl.lit(dt.date.fromisoformat(partition_date)),
+        run_id=pl.lit(landing_run_id),
+        raw_record="raw_record",
+        failed_checks=pl.col("failed_checks").cast(pl.List(pl.String)),
+        landed_file="landed_file",
+        line_number=pl.col("line_number").cast(pl.Int32),
+    ).cast(QUARANTINE_SCHEMA)
+
+
 _FAILED_ACCOUNTS_COLUMNS: dict[str, Any] = {
     "source": pl.String,
     "partition_date": pl.Date,

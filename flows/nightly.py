@@ -14,22 +14,18 @@ import datetime as dt
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pandera.polars as pa
 import polars as pl
-import pyarrow.parquet as pq
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.concurrency.sync import concurrency
 from prefect.runtime import deployment, flow_run
 
 from flows.accounting import (
-    EntityCounts,
     NightlySummary,
     SourceNight,
     entities_over_threshold,
@@ -48,31 +44,17 @@ from flows.source_plans import (
     SourcePlan,
     platform_endpoints,
 )
-from schemas.contract import FAILED_CHECKS, ContractSplit, split_by_contract
-from schemas.raw import json_paths
+from flows.validation import StagedLanding, validate_landing
 from schemas.roster import split_roster
-from schemas.staging import STAGED_MODELS
-from schemas.warehouse import DimInfluencer, FactAudienceShare, FactPostMetrics, FactProfileDaily
 from sources.landing import (
     LandingManifest,
     LandingWriter,
     latest_manifest,
     new_run_id,
-    read_landed_batches,
     verify_landed_file,
 )
 from sources.redaction import redact
 from sources.roster import TrackedAccount, read_roster_rows
-from transforms.facts import (
-    empty_schema,
-    fact_audience_share,
-    fact_post_metrics,
-    fact_profile_daily,
-    influencer_sightings,
-    merged_sightings,
-)
-from transforms.quarantine import quarantine_conflicting_duplicates, quarantine_dependents
-from transforms.raw_records import parse_landed_records
 from warehouse.connection import open_warehouse
 from warehouse.load import PartitionLoad, load_partition, record_runs
 from warehouse.publish import publish_database
@@ -83,22 +65,6 @@ LIVE_EXTRACTION_MAX_AGE_DAYS = 1
 WAREHOUSE_WRITER_LIMIT = "warehouse-writer"
 # A load takes about a second; waiting longer than this means a writer is stuck.
 WRITER_WAIT_SECONDS = 1800
-FACT_BUILDERS = {
-    "profiles": (fact_profile_daily, FactProfileDaily),
-    "posts": (fact_post_metrics, FactPostMetrics),
-    "audience": (fact_audience_share, FactAudienceShare),
-}
-_QUARANTINE_COLUMNS: dict[str, Any] = {
-    "source": pl.String,
-    "entity": pl.String,
-    "partition_date": pl.Date,
-    "run_id": pl.String,
-    "raw_record": pl.String,
-    "failed_checks": pl.List(pl.String),
-    "landed_file": pl.String,
-    "line_number": pl.Int32,
-}
-QUARANTINE_SCHEMA = pl.Schema(_QUARANTINE_COLUMNS)
 
 
 class ExtractMode(StrEnum):
@@ -115,17 +81,6 @@ class NightFailed(RuntimeError):
 
 class ExtractionRefused(RuntimeError):
     """The configured source cannot answer for the requested date."""
-
-
-@dataclass
-class StagedLanding:
-    """One landing, validated and transformed: per entity its counts, per table the Parquet
-    file of its facts, the quarantine's file, and the night's dim_influencer sightings."""
-
-    quarantine_file: Path
-    counts: dict[str, EntityCounts] = field(default_factory=dict)
-    fact_files: dict[str, Path] = field(default_factory=dict)  # table -> Parquet file
-    influencers: pl.DataFrame = field(default_factory=pl.DataFrame)  # dim_influencer sightings
 
 
 def partition_date_for(date: dt.date | None, timezone: str = "UTC") -> dt.date:
@@ -221,92 +176,8 @@ def validate_and_transform(
     work_dir: Path,
     batch_rows: int,
 ) -> StagedLanding:
-    """Validate the landing and build its facts, in bounded batches of whole accounts; write the
-    facts and the quarantine to Parquet files under ``work_dir`` (memory stays flat).
-
-    The parent entity (profiles) goes first: an account whose profile failed its contract, or
-    has none, takes its other records to quarantine with it.
-    """
-    plan = SOURCE_PLANS[source]
-    work_dir.mkdir(parents=True, exist_ok=True)
-    staged = StagedLanding(quarantine_file=work_dir / "quarantine.parquet")
-    writers = _ParquetWriters(work_dir)
-    parents = _Parents()
-    sightings: list[pl.DataFrame] = []
-    tracked = roster.lazy().filter(pl.col("platform") == source)
-    try:
-        writers.write("quarantine", QUARANTINE_SCHEMA.to_frame())
-        for entity, (kind, stage) in plan.staging.items():
-            table = plan.table_of(entity)
-            build, model = FACT_BUILDERS[kind]
-            writers.write(table, pl.DataFrame(schema=empty_schema(model)))
-            contract = plan.contracts[entity]
-            counts = staged.counts[entity] = EntityCounts(landed=manifest.file_for(entity).records)
-            for batch in _parsed_batches(raw_dir, manifest, entity, contract, batch_rows):
-                valid, rejected = _judge_batch(batch, entity, plan, parents)
-                rows = _staged(stage, valid, kind).lazy()
-                facts = _checked(model, build(rows).collect())
-                if kind == "profiles":
-                    sightings.append(influencer_sightings(rows, tracked).collect())
-                counts.valid += valid.height
-                counts.quarantined += rejected.height
-                counts.loaded += facts.height
-                writers.write(table, facts)
-                writers.write("quarantine", _quarantine_rows(rejected, source, entity, manifest))
-            counts.deduplicated = counts.valid - counts.loaded
-            staged.fact_files[table] = writers.path(table)
-    finally:
-        writers.close()
-    staged.influencers = _checked(DimInfluencer, merged_sightings(sightings))
-    return staged
-
-
-def _judge_batch(
-    batch: pl.DataFrame, entity: str, plan: SourcePlan, parents: _Parents
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(valid, rejected with ``failed_checks``) of one batch of whole accounts."""
-    split = split_by_contract(batch, plan.contracts[entity])
-    if entity == plan.parent:
-        parents.add(split)
-    else:
-        split = quarantine_dependents(split, parents.split(), parent=plan.parent_noun)
-    duplicates = plan.duplicates.get(entity)
-    if duplicates is not None:
-        split = quarantine_conflicting_duplicates(split, **duplicates)
-    valid, rejected = split.valid, split.rejected
-    rule = plan.group_rules.get(entity)
-    if rule is not None:
-        kept, newly_rejected = rule(valid.lazy(), rejected.lazy())
-        valid = kept.collect()
-        rejected = pl.concat([rejected, newly_rejected.collect()], how="diagonal_relaxed")
-    return valid, rejected
-
-
-class _Parents:
-    """The accounts whose parent record (the profile) passed or failed its contract, by
-    (handle, as_of): one short row per account, so it stays small beside the records."""
-
-    KEY = ("handle", "as_of")
-
-    def __init__(self) -> None:
-        self._valid: list[pl.DataFrame] = []
-        self._rejected: list[pl.DataFrame] = []
-
-    def add(self, split: ContractSplit) -> None:
-        self._valid.append(split.valid.select(self.KEY))
-        self._rejected.append(split.rejected.select(*self.KEY, FAILED_CHECKS))
-
-    def split(self) -> ContractSplit:
-        empty = pl.DataFrame(schema=dict.fromkeys(self.KEY, pl.String))
-        return ContractSplit(
-            valid=pl.concat([empty, *self._valid]),
-            rejected=pl.concat(
-                [
-                    empty.with_columns(pl.lit([], pl.List(pl.String)).alias(FAILED_CHECKS)),
-                    *self._rejected,
-                ]
-            ),
-        )
+    """Validate the landing and build its facts in bounded batches (``flows.validation``)."""
+    return validate_landing(SOURCE_PLANS[source], raw_dir, manifest, roster, work_dir, batch_rows)
 
 
 @task(cache_policy=NO_CACHE)
@@ -481,84 +352,6 @@ def _landing_for(
     return manifest, False
 
 
-def _parsed_batches(
-    raw_dir: Path,
-    manifest: LandingManifest,
-    entity: str,
-    contract: type[pa.DataFrameModel],
-    batch_rows: int,
-) -> Iterator[pl.DataFrame]:
-    """The entity's landed records parsed into their contract's text columns, in batches that
-    never split an account (its records land together), so rules over an account's records see
-    all of them."""
-    landed = manifest.file_for(entity)
-    paths = json_paths(contract)
-    carried: pl.DataFrame | None = None
-    for numbers, texts in read_landed_batches(raw_dir, landed, batch_rows):
-        lines = pl.DataFrame(
-            {"landed_file": landed.path, "line_number": numbers, "raw_record": texts},
-            schema={"landed_file": pl.String, "line_number": pl.Int64, "raw_record": pl.String},
-        )
-        parsed = parse_landed_records(lines.lazy(), paths).collect()
-        if carried is not None:
-            parsed = pl.concat([carried, parsed])
-        last_handle = parsed["handle"][-1]
-        tail = parsed["handle"] == last_handle if last_handle is not None else None
-        if tail is None or tail.all():
-            carried = parsed
-            continue
-        carried = parsed.filter(tail)
-        yield parsed.filter(~tail)
-    if carried is not None and not carried.is_empty():
-        yield carried
-
-
-def _staged(stage: Any, valid: pl.DataFrame, kind: str) -> pl.DataFrame:
-    model = STAGED_MODELS[kind]
-    frame = stage(valid.lazy()).collect()
-    return frame.cast({name: dtype for name, dtype in empty_schema(model).items()})
-
-
-def _quarantine_rows(
-    rejected: pl.DataFrame, source: str, entity: str, manifest: LandingManifest
-) -> pl.DataFrame:
-    return rejected.select(
-        source=pl.lit(source),
-        entity=pl.lit(entity),
-        partition_date=pl.lit(dt.date.fromisoformat(manifest.partition_date)),
-        run_id=pl.lit(manifest.run_id),
-        raw_record="raw_record",
-        failed_checks=pl.col("failed_checks").cast(pl.List(pl.String)),
-        landed_file="landed_file",
-        line_number=pl.col("line_number").cast(pl.Int32),
-    )
-
-
-class _ParquetWriters:
-    """One Parquet file per staged frame (and the quarantine), appended to batch by batch."""
-
-    def __init__(self, work_dir: Path) -> None:
-        self._work_dir = work_dir
-        self._writers: dict[str, pq.ParquetWriter] = {}
-        self._schemas: dict[str, pl.Schema] = {}
-
-    def path(self, name: str) -> Path:
-        return self._work_dir / f"{name}.parquet"
-
-    def write(self, name: str, frame: pl.DataFrame) -> None:
-        if name not in self._writers:
-            self._schemas[name] = frame.schema
-            table = frame.to_arrow()
-            self._writers[name] = pq.ParquetWriter(self.path(name), table.schema)
-        frame = frame.select(list(self._schemas[name])).cast(self._schemas[name])
-        if not frame.is_empty():
-            self._writers[name].write_table(frame.to_arrow())
-
-    def close(self) -> None:
-        for writer in self._writers.values():
-            writer.close()
-
-
 def _landed_failures(raw_dir: Path, manifest: LandingManifest) -> pl.DataFrame:
     if not manifest.has(FAILED_ACCOUNTS_ENTITY):
         return pl.DataFrame()
@@ -580,12 +373,6 @@ def _landed_failures(raw_dir: Path, manifest: LandingManifest) -> pl.DataFrame:
 def _failed_handles(raw_dir: Path, manifest: LandingManifest) -> list[str]:
     failures = _landed_failures(raw_dir, manifest)
     return failures["handle"].to_list() if not failures.is_empty() else []
-
-
-def _checked(model: type[pa.DataFrameModel], frame: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` after checking it meets its table's contract (a failure is a transform bug)."""
-    model.validate(frame)
-    return frame
 
 
 def _record_failure(

@@ -19,6 +19,7 @@ WORLD_SIZE = 24
 # A Sunday: audience demographics are extracted on Sundays by default.
 RUN_DATE = dt.date(2026, 10, 18)
 TOKEN = "tok-e2e-7f3a9c2b51d84e06a1"
+YOUTUBE_KEY = "AIza-e2e-4c1d9e7b20a35f86b"
 CONTRACT_TABLES = (
     "roster",
     "dim_influencer",
@@ -43,6 +44,11 @@ def run_date() -> dt.date:
 @pytest.fixture
 def token() -> str:
     return TOKEN
+
+
+@pytest.fixture
+def youtube_key() -> str:
+    return YOUTUBE_KEY
 
 
 @pytest.fixture(scope="session")
@@ -71,9 +77,14 @@ def simulator(
     """The simulated platforms on a free port, with the faults of ``@pytest.mark.faults(...)``."""
     marker = request.node.get_closest_marker("faults")
     faults = FaultConfig(**marker.kwargs) if marker else FaultConfig()
-    with SimulatorServer(world, access_token=TOKEN, faults=faults) as server:
+    with SimulatorServer(
+        world, access_token=TOKEN, youtube_api_key=YOUTUBE_KEY, faults=faults
+    ) as server:
         monkeypatch.setenv("INFLUENCERS_INSTAGRAM__API_URL", server.url)
         monkeypatch.setenv("INFLUENCERS_INSTAGRAM__ACCESS_TOKEN", TOKEN)
+        monkeypatch.setenv("INFLUENCERS_YOUTUBE__API_URL", server.url + "/youtube/v3")
+        monkeypatch.setenv("INFLUENCERS_YOUTUBE__API_KEY", YOUTUBE_KEY)
+        monkeypatch.setenv("INFLUENCERS_YOUTUBE__SUPPORTS_AS_OF", "true")
         monkeypatch.setenv("INFLUENCERS_INSTAGRAM__SUPPORTS_AS_OF", "true")
         yield server
 

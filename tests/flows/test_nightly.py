@@ -251,6 +251,7 @@ def test_the_token_never_reaches_logs_raw_files_or_the_warehouse(
     capfd: pytest.CaptureFixture[str],
     run_date: dt.date,
     token: str,
+    youtube_key: str,
 ) -> None:
     monkeypatch.setenv("INFLUENCERS_MAX_QUARANTINE_SHARE", "0.5")
     nightly(date=run_date)
@@ -282,5 +283,6 @@ def test_the_token_never_reaches_logs_raw_files_or_the_warehouse(
     connection.close()
     assert stopped and stopped[0][0] == "extract" and "renew the credential" in stopped[0][1]
     assert refused == [("auth", 400, "190")]
-    leaks = [line for line in all_logs if token in line][:3]
-    assert [place for place, text in places.items() if token in text] == [], leaks
+    for secret in (token, youtube_key):
+        leaks = [line for line in all_logs if secret in line][:3]
+        assert [place for place, text in places.items() if secret in text] == [], leaks
