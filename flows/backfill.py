@@ -36,9 +36,10 @@ class BackfillMode(StrEnum):
 
 
 class Source(StrEnum):
-    """Sources the pipeline extracts from."""
+    """Sources the pipeline extracts from (``flows/source_plans.py``)."""
 
     instagram = "instagram"
+    youtube = "youtube"
 
 
 class BackfillFailed(RuntimeError):
@@ -67,7 +68,7 @@ def backfill(
     start: dt.date,
     end: dt.date,
     mode: BackfillMode = BackfillMode.replay,
-    sources: tuple[Source, ...] = (Source.instagram,),
+    sources: tuple[Source, ...] = (Source.instagram, Source.youtube),
 ) -> dict[str, str]:
     """Start one ``nightly`` run per date on the work pool and wait for all of them.
 
@@ -78,7 +79,7 @@ def backfill(
         end: last date to load (UTC), included.
         mode: replay reloads what already landed; extract fetches the dates again (only from a
             source that can answer "as of" a past date, such as the simulated platforms).
-        sources: sources to load.
+        sources: the sources each nightly run loads (the others are left as they are).
     """
     logger = get_run_logger()
     dates = dates_between(start, end)
@@ -91,7 +92,11 @@ def backfill(
     runs = {
         day: run_deployment(
             NIGHTLY_DEPLOYMENT,
-            parameters={"date": day.isoformat(), "mode": ExtractMode(mode.value).value},
+            parameters={
+                "date": day.isoformat(),
+                "mode": ExtractMode(mode.value).value,
+                "sources": [source.value for source in sources],
+            },
             flow_run_name=f"nightly-{day.isoformat()}",
             timeout=0,
             # One key per backfill run and date: a retried backfill does not start a date twice,

@@ -36,7 +36,7 @@ from flows.accounting import (
     night_verdict,
     run_log_frame,
 )
-from flows.settings import Settings, load_settings
+from flows.settings import Settings, SourceName, load_settings
 from flows.source_plans import (
     FAILED_ACCOUNTS_ENTITY,
     SOURCE_PLANS,
@@ -232,7 +232,11 @@ def publish_warehouse(warehouse_path: Path, published_path: Path) -> Path:
 
 
 @flow(name="nightly", flow_run_name=_flow_run_name, log_prints=True)
-def nightly(date: dt.date | None = None, mode: ExtractMode = ExtractMode.auto) -> NightlySummary:
+def nightly(
+    date: dt.date | None = None,
+    mode: ExtractMode = ExtractMode.auto,
+    sources: list[SourceName] | None = None,
+) -> NightlySummary:
     """Extract, land, validate, transform, load and publish one UTC date, for every source.
 
     Args:
@@ -240,6 +244,8 @@ def nightly(date: dt.date | None = None, mode: ExtractMode = ExtractMode.auto) -
             the run's scheduled start.
         mode: auto (replay a landing of that date if one exists, else extract), extract (always
             fetch again) or replay (only what already landed).
+        sources: the sources to load (default: INFLUENCERS_SOURCES); the others' rows of the
+            date are left as they are.
     """
     settings = load_settings()
     partition_date = partition_date_for(date, settings.schedule_timezone)
@@ -256,7 +262,7 @@ def nightly(date: dt.date | None = None, mode: ExtractMode = ExtractMode.auto) -
     try:
         roster, summary.roster_problems = read_roster(settings.roster_path)
         with platform_endpoints(settings) as endpoints:
-            for source in settings.sources:
+            for source in sources or settings.sources:
                 plan = SOURCE_PLANS[source]
                 step = "extract"
                 manifest, replayed = _landing_for(

@@ -284,13 +284,14 @@ def test_the_nightly_schedule_has_the_configured_cron_and_timezone(stack: Stack)
     parameters = stack.api("deployments/name/backfill/backfill")["parameter_openapi_schema"]
     assert parameters["properties"]["start"]["format"] == "date"
     assert parameters["definitions"]["BackfillMode"]["enum"] == ["replay", "extract"]
+    assert parameters["definitions"]["Source"]["enum"] == ["instagram", "youtube"]
 
 
 @pytest.mark.browser
 def test_a_person_backfills_from_the_prefect_ui(
     stack: Stack, rerun_of_failed_date: dict[str, Any]
 ) -> None:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     assert Path(CHROMIUM).exists(), "run `make browser` (apt-get install chromium)"
     ui = stack.api_url.removesuffix("/api")
@@ -306,10 +307,13 @@ def test_a_person_backfills_from_the_prefect_ui(
         page.get_by_role("button", name="Run", exact=True).click()
         page.get_by_role("button", name="Custom run").click()
         page.wait_for_load_state("networkidle")
-        for day in (DATES[0], DATES[1]):
+        for empty_pickers, day in ((2, DATES[0]), (1, DATES[1])):
+            # Wait for the previous pick to show before opening the next picker.
+            expect(page.get_by_text("Select date")).to_have_count(empty_pickers)
             page.get_by_text("Select date").first.click()
             page.locator("input[type=date]").fill(day.isoformat())
             page.get_by_role("button", name="Apply").click()
+        expect(page.get_by_text("Select date")).to_have_count(0)
         page.screenshot(path=str(output / "ui-backfill-form.png"))
         page.get_by_role("button", name="Submit").click()
 

@@ -88,7 +88,7 @@ def test_risers_drift_and_bought_followers_get_reviewed(
     drift = query(
         history,
         "select d.handle, r.status, r.recommendation from rpt_tier_drift r"
-        " join dim_influencer d using (platform, account_id)",
+        " join dim_influencer d using (platform, account_id) where platform = 'instagram'",
     )
     by_archetype: dict[str, set[tuple[str, str]]] = {}
     for handle, status, recommendation in drift:
