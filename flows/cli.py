@@ -158,6 +158,9 @@ def simulator(
     token: Annotated[
         str | None, typer.Option(help="Access token to accept (default: a random one).")
     ] = None,
+    youtube_api_key: Annotated[
+        str | None, typer.Option(help="YouTube API key to accept (default: a random one).")
+    ] = None,
     error_rate: Annotated[float, typer.Option(help="Share of answers that are 429/5xx.")] = 0.0,
     malformed_rate: Annotated[float, typer.Option(help="Share of malformed records.")] = 0.0,
     slow_rate: Annotated[float, typer.Option(help="Share of slow answers.")] = 0.0,
@@ -183,18 +186,31 @@ def simulator(
         down_dates=frozenset(d.date() for d in down_date or ()),
     )
     accepted_token = token or secrets.token_urlsafe(24)
+    youtube_key = youtube_api_key or secrets.token_urlsafe(24)
     server = SimulatorServer(
-        world, access_token=accepted_token, host=host, port=port, faults=faults
+        world,
+        access_token=accepted_token,
+        youtube_api_key=youtube_key,
+        host=host,
+        port=port,
+        faults=faults,
     )
     server.start()
     console.print(
-        f"Simulated platforms on [bold]{server.url}[/] ({len(world.creators)} creators): "
-        "the Instagram Graph API at its root. Point the pipeline at it with:"
+        f"Simulated platforms on [bold]{server.url}[/] ({len(world.creators)} creators): the "
+        "Instagram Graph API at its root, YouTube Data API v3 at /youtube/v3. Point the "
+        "pipeline at them with:"
     )
-    console.print(f"  export INFLUENCERS_INSTAGRAM_API_URL={server.url}")
-    # The simulator's token guards nothing real; a person must know it to call the API.
-    console.print(f"  export INFLUENCERS_INSTAGRAM_ACCESS_TOKEN={accepted_token}")
-    console.print("  export INFLUENCERS_INSTAGRAM_SUPPORTS_AS_OF=true")
+    # The simulator's credentials guard nothing real; a person must know them to call it.
+    for line in (
+        f"INFLUENCERS_INSTAGRAM__API_URL={server.url}",
+        f"INFLUENCERS_INSTAGRAM__ACCESS_TOKEN={accepted_token}",
+        "INFLUENCERS_INSTAGRAM__SUPPORTS_AS_OF=true",
+        f"INFLUENCERS_YOUTUBE__API_URL={server.url}/youtube/v3",
+        f"INFLUENCERS_YOUTUBE__API_KEY={youtube_key}",
+        "INFLUENCERS_YOUTUBE__SUPPORTS_AS_OF=true",
+    ):
+        console.print(f"  export {line}")
     console.print("Ctrl-C stops it.")
     server.serve_forever()
 

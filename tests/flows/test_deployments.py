@@ -223,7 +223,7 @@ def test_rerunning_the_failed_date_alone_completes_it_and_loads_each_date_once(
     connection = duckdb.connect(str(stack.data_dir / "analytics.duckdb"), read_only=True)
     per_date = connection.execute(
         "select snapshot_date, count(*), count(distinct account_id) from fact_profile_daily"
-        " group by snapshot_date order by snapshot_date"
+        " where platform = 'instagram' group by snapshot_date order by snapshot_date"
     ).fetchall()
     connection.close()
     assert per_date == [(day, 24, 24) for day in DATES]
