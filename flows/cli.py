@@ -340,7 +340,7 @@ def _print_reports(summary: object) -> None:
     for brand, top in summary.top_matches.items():
         matches.add_row(brand, ", ".join(f"{handle} ({score:.0f})" for handle, score in top))
     console.print(matches)
-    leaders = Table("tier", "engagement leaders (rate)", title="Weekly engagement")
+    leaders = Table("platform and tier", "engagement leaders (rate)", title="Weekly engagement")
     for tier, top in summary.engagement_leaders.items():
         leaders.add_row(tier, ", ".join(f"{handle} ({rate:.2%})" for handle, rate in top))
     console.print(leaders)

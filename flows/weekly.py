@@ -177,14 +177,15 @@ def summarize_week(
         for (brand,), group in match.group_by("brand_id", maintain_order=True)
     }
     engagement = outputs["engagement"]
+    # Ranks are within one platform's tier: leaders are listed per (platform, tier).
     leaders = {
-        tier: [
+        f"{platform} {tier}": [
             (row["handle"], row["engagement_rate"])
             for row in group.sort("rank_in_tier").head(3).iter_rows(named=True)
         ]
-        for (tier,), group in engagement.filter(pl.col("engagement_rate").is_not_null())
-        .sort("tier")
-        .group_by("tier", maintain_order=True)
+        for (platform, tier), group in engagement.filter(pl.col("engagement_rate").is_not_null())
+        .sort("platform", "tier")
+        .group_by("platform", "tier", maintain_order=True)
     }
     return WeeklyReportSummary(
         week_start=week_start,
