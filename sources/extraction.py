@@ -17,6 +17,7 @@ reconciles: accounts = fetched + failed.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -32,6 +33,7 @@ FetchAccount = Callable[[TrackedAccount, "AccountLog"], None]
 
 # Kinds that fail one account; when they repeat for this many accounts in a row, they are not
 # the accounts' fault.
+NOT_AN_OBJECT = "_not_an_object"
 CONSECUTIVE_FAILURES_TO_STOP = {FailureKind.AUTH: 3, FailureKind.UNAVAILABLE: 5}
 WHAT_TO_DO = {
     FailureKind.AUTH: "renew the credential (token or API key) in the settings, then re-run "
@@ -201,6 +203,20 @@ def _fetch_one(fetch: FetchAccount, account: TrackedAccount) -> tuple[AccountLog
     return account_log, None
 
 
+def landed_record(context: Mapping[str, Any], item: Any) -> dict[str, Any]:
+    """The record to land: the API's object as it came, with the context keys (``_handle``,
+    ``_as_of``, ...) added; an item that is not an object lands whole under ``_not_an_object``,
+    so its contract quarantines it rather than the extraction dropping it."""
+    if isinstance(item, dict):
+        return {**item, **context}
+    return {**context, NOT_AN_OBJECT: item}
+
+
+def published_since(as_of: dt.date, lookback_days: int) -> dt.datetime:
+    """The start (UTC) of the lookback: posts published since then are observed again."""
+    return dt.datetime.combine(as_of - dt.timedelta(days=lookback_days), dt.time(0), tzinfo=dt.UTC)
+
+
 def batches(accounts: Iterable[TrackedAccount], size: int) -> Iterable[list[TrackedAccount]]:
     """``accounts`` in lists of at most ``size`` (APIs that take many ids in one call)."""
     batch: list[TrackedAccount] = []
@@ -221,4 +237,6 @@ __all__ = [
     "FetchAccount",
     "Land",
     "batches",
+    "landed_record",
+    "published_since",
 ]

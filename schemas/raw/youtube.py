@@ -14,12 +14,15 @@ import pandera.polars as pa
 import polars as pl
 from pandera.api.polars.types import PolarsData
 
+from schemas.checks import published_by_end_of_as_of
 from schemas.raw.base import LandedRecord, json_field
 from schemas.vocabulary import MAX_PLAUSIBLE_COUNT
 
 ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 CHANNEL_ID = r"^UC[A-Za-z0-9_-]{22}$"
 VIDEO_ID = r"^[A-Za-z0-9_-]{11}$"
+# Polars' format for RFC 3339 times: fractions optional, "Z" or a numeric offset.
+RFC3339_FORMAT = "%Y-%m-%dT%H:%M:%S%.f%#z"
 RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
 DIGITS = r"^\d+$"
 HIDDEN_FLAG = ["true", "false"]
@@ -39,24 +42,6 @@ def _plausible(data: PolarsData) -> pl.LazyFrame:
     # fails the digits check instead (one reason per value).
     number = pl.col(data.key).cast(pl.Float64, strict=False)
     return data.lazyframe.select((number <= MAX_PLAUSIBLE_COUNT).fill_null(True))
-
-
-def _published_by_end_of(data: PolarsData, as_of: str) -> pl.LazyFrame:
-    """A video published after the end (UTC) of its as-of date is a clock or platform bug; a
-    time or date that does not parse passes here and fails its own format check."""
-    published = (
-        pl.col(data.key)
-        .str.replace(r"Z$", "+00:00")
-        .str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%:z", time_zone="UTC", strict=False)
-    )
-    end_of_as_of = (
-        pl.col(as_of)
-        .str.to_date("%Y-%m-%d", strict=False)
-        .dt.offset_by("1d")
-        .cast(pl.Datetime("us"))
-        .dt.replace_time_zone("UTC")
-    )
-    return data.lazyframe.select((published < end_of_as_of).fill_null(True))
 
 
 class RawYouTubeChannel(LandedRecord):
@@ -142,7 +127,7 @@ class RawYouTubeVideo(LandedRecord):
 
     @pa.check("published_at", name=PUBLISHED_AFTER_AS_OF)
     def _published_by_end_of_as_of(cls, data: PolarsData) -> pl.LazyFrame:
-        return _published_by_end_of(data, "as_of")
+        return published_by_end_of_as_of(data, RFC3339_FORMAT)
 
     @pa.check("video_channel_id", name="belongs to another channel than it was fetched for")
     def _same_channel(cls, data: PolarsData) -> pl.LazyFrame:

@@ -11,7 +11,14 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sources.extraction import AccountLog, AccountRunner, ExtractResult, Land
+from sources.extraction import (
+    AccountLog,
+    AccountRunner,
+    ExtractResult,
+    Land,
+    landed_record,
+    published_since,
+)
 from sources.http import ApiError
 from sources.instagram.client import Config, GraphClient, is_permission_error
 from sources.roster import TrackedAccount
@@ -20,7 +27,6 @@ SOURCE = "instagram"
 ENTITIES = ("profiles", "media", "audience")
 DEMOGRAPHIC_BREAKDOWNS = ("age", "gender", "country", "city")
 GRAPH_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
-NOT_AN_OBJECT = "_not_an_object"
 
 
 def answers_as_of(config: Config) -> bool:
@@ -32,15 +38,13 @@ def extract(
     config: Config, accounts: Iterable[TrackedAccount], as_of: dt.date, land: Land
 ) -> ExtractResult:
     """Fetch every account as of the end of ``as_of``; land records as they arrive."""
-    published_since = dt.datetime.combine(
-        as_of - dt.timedelta(days=config.lookback_days), dt.time(0), tzinfo=dt.UTC
-    )
+    since = published_since(as_of, config.lookback_days)
     runner = AccountRunner(land, concurrency=config.http.concurrency)
     with GraphClient(config) as client:
         runner.run(
             accounts,
             lambda account, account_log: _fetch_account(
-                client, config, account, as_of, published_since, account_log
+                client, config, account, as_of, since, account_log
             ),
         )
         runner.result.requests_made = client.requests_made
@@ -74,7 +78,7 @@ def _fetch_account(
             ) from None
         breakdown_context = {**audience_context, "_breakdown": breakdown}
         for result in _demographic_results(answer):
-            account_log.emit("audience", _record(breakdown_context, result))
+            account_log.emit("audience", landed_record(breakdown_context, result))
 
 
 def _fetch_profile_and_media(
@@ -94,7 +98,7 @@ def _fetch_profile_and_media(
         discovered = client.business_discovery(handle, as_of, cursor)
         edge = discovered.pop("media", None)
         if cursor is None:
-            account_log.emit("profiles", _record(context, discovered))
+            account_log.emit("profiles", landed_record(context, discovered))
             raw_id = discovered.get("id")
             account_id = raw_id if isinstance(raw_id, str) else None
             media_context = {**context, "_account_id": raw_id}
@@ -109,11 +113,11 @@ def _fetch_profile_and_media(
         data = edge.get("data") if isinstance(edge, dict) else edge
         if not isinstance(data, list):
             # Land what came, so the contract says what was wrong with it.
-            account_log.emit("media", _record(media_context, data))
+            account_log.emit("media", landed_record(media_context, data))
             account_log.fail_partly("media: the answer's data is not a list; paging stopped")
             return account_id
         for item in data:
-            account_log.emit("media", _record(media_context, item))
+            account_log.emit("media", landed_record(media_context, item))
         paging = edge.get("paging") if isinstance(edge, dict) else None
         paging = paging if isinstance(paging, dict) else {}
         if not data or "next" not in paging or _oldest(data) < published_since:
@@ -145,13 +149,6 @@ def _demographic_results(answer: Mapping[str, Any]) -> Iterable[Any]:
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
-
-
-def _record(context: Mapping[str, Any], item: Any) -> dict[str, Any]:
-    """The landed record: the API's object as it came, with the context keys added."""
-    if isinstance(item, dict):
-        return {**context, **item}
-    return {**context, NOT_AN_OBJECT: item}
 
 
 def _oldest(page: list[Any]) -> dt.datetime:

@@ -35,6 +35,8 @@ from sources.extraction import (
     ExtractResult,
     Land,
     batches,
+    landed_record,
+    published_since,
 )
 from sources.http import ApiError, FailureKind
 from sources.roster import TrackedAccount
@@ -42,7 +44,6 @@ from sources.youtube.client import MAX_IDS_PER_CALL, Config, YouTubeClient, is_p
 
 SOURCE = "youtube"
 ENTITIES = ("channels", "videos")
-NOT_AN_OBJECT = "_not_an_object"
 # Failures no other channel can escape tonight: one key serves every channel.
 STOPS_THE_NIGHT = frozenset({FailureKind.AUTH, FailureKind.QUOTA, FailureKind.NIGHT})
 QUOTA_RESET = "midnight Pacific time (08:00 UTC; 07:00 UTC while daylight saving time is on)"
@@ -57,12 +58,10 @@ def extract(
     config: Config, accounts: Iterable[TrackedAccount], as_of: dt.date, land: Land
 ) -> ExtractResult:
     """Fetch every channel as of the end of ``as_of``; land records as they arrive."""
-    published_since = dt.datetime.combine(
-        as_of - dt.timedelta(days=config.lookback_days), dt.time(0), tzinfo=dt.UTC
-    )
+    since = published_since(as_of, config.lookback_days)
     runner = AccountRunner(land, concurrency=config.http.concurrency)
     with YouTubeClient(config, as_of) as client:
-        night = _Night(client, runner, land, as_of, published_since)
+        night = _Night(client, runner, land, as_of, since)
         for batch in batches(accounts, MAX_IDS_PER_CALL):
             if runner.stopped:
                 runner.skip(batch)
@@ -154,7 +153,7 @@ class _Night:
         ]
         for account in not_started:
             context = {"_handle": account.handle, "_as_of": self._as_of}
-            self._land("channels", _record(context, channels[account.handle]))
+            self._land("channels", landed_record(context, channels[account.handle]))
         if not_started:
             self._runner.result.notes.append(
                 f"{len(not_started)} channels' counts landed without their videos: the night "
@@ -174,7 +173,7 @@ class _Night:
             if isinstance(channel_id, str) and channel_id in asked:
                 found[channel_id] = item
             else:
-                self._land("channels", _record({"_as_of": self._as_of}, item))
+                self._land("channels", landed_record({"_as_of": self._as_of}, item))
                 self._runner.result.notes.append(
                     f"channels.list answered an item that matches no channel asked for: "
                     f"{str(item)[:80]!r}"
@@ -198,7 +197,7 @@ class _Night:
         context = {"_handle": account.handle, "_as_of": self._as_of}
         if channel is None:
             channel = self._channel_for_handle(account.handle)
-        account_log.emit("channels", _record(context, channel))
+        account_log.emit("channels", landed_record(context, channel))
         if not isinstance(channel, dict):
             raise ApiError(
                 "channels.list item is not a JSON object; landed for quarantine",
@@ -287,7 +286,7 @@ class _Night:
         answer = self._client.videos(video_ids)
         returned = set()
         for item in _items(answer, "videos.list"):
-            account_log.emit("videos", _record(context, item))
+            account_log.emit("videos", landed_record(context, item))
             if isinstance(item, dict):
                 returned.add(item.get("id"))
         missing = [video_id for video_id in video_ids if video_id not in returned]
@@ -308,13 +307,6 @@ def _items(answer: Mapping[str, Any], call: str) -> list[Any]:
             status=200,
         )
     return items
-
-
-def _record(context: Mapping[str, Any], item: Any) -> dict[str, Any]:
-    """The landed record: the API's object as it came, with the context keys added."""
-    if isinstance(item, dict):
-        return {**item, **context}
-    return {**context, NOT_AN_OBJECT: item}
 
 
 def _path(value: Any, *keys: str) -> Any:
