@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from simulator import DEFAULT_ANCHOR, DIALECTS, FaultConfig, SimulatedWorld, SimulatorServer
+from simulator import DEFAULT_ANCHOR, FaultConfig, SimulatedWorld, SimulatorServer
+from simulator.youtube import youtube_roster_rows
 
 TOKEN = "sim-token-process-41d7aa"
 APP_USER_ID = "17841400099999999"
@@ -126,12 +127,18 @@ def test_faults_are_per_dialect(world: SimulatedWorld) -> None:
         SimulatorServer(world, access_token=TOKEN, faults={"myspace": FaultConfig()})
 
 
-@pytest.mark.skipif(
-    "youtube" in {dialect.name for dialect in DIALECTS}, reason="the YouTube dialect exists"
-)
-def test_a_key_for_a_dialect_not_served_is_refused(world: SimulatedWorld) -> None:
-    with pytest.raises(ValueError, match="no YouTube dialect"):
-        SimulatorServer(world, access_token=TOKEN, youtube_api_key="some-key")
+def test_youtube_is_served_only_to_a_simulator_given_its_key(world: SimulatedWorld) -> None:
+    channel = youtube_roster_rows(world)[0]["handle"]
+    query = {"part": "snippet,statistics", "id": channel, "key": "yt-key", "as_of": "2026-10-18"}
+    with SimulatorServer(world, access_token=TOKEN) as server:
+        answer = requests.get(server.url + "/youtube/v3/channels", params=query, timeout=10)
+        # The Graph dialect answers every path it does not know, in its own error JSON.
+        assert answer.status_code >= 400 and "code" in answer.json()["error"]
+        assert "errors" not in answer.json()["error"]
+    with SimulatorServer(world, access_token=TOKEN, youtube_api_key="yt-key") as server:
+        answer = requests.get(server.url + "/youtube/v3/channels", params=query, timeout=10)
+        assert answer.status_code == 200
+        assert [item["id"] for item in answer.json()["items"]] == [channel]
 
 
 def test_unknown_paths_and_methods_answer_in_the_graph_dialect(world: SimulatedWorld) -> None:
