@@ -197,6 +197,9 @@ def load_source_night(
     """Replace the source's rows of the date in every table, in one transaction."""
     failed = failed_accounts_frame(_landed_failures(raw_dir, manifest), night, run_id)
     connection = open_warehouse(warehouse_path)
+    # Each DuckDB thread buffers its own share of the uncommitted rows: on this machine one
+    # thread loaded a 1.25M-row partition in 45 MB less memory, for a load that takes seconds.
+    connection.execute("set threads = 1")
     try:
         load_partition(
             connection,
