@@ -3,8 +3,9 @@
 After `make demo`, compares `rpt_tier_drift` with `influencers simulator truth` (the archetype of
 every account and the date of its jump or crossing) and prints precision and recall per platform:
 
-- bought followers: an account is flagged when any week says `anomalous_growth`; truth: the
-  `bought` archetype;
+- bought followers: an account is flagged when any week says `anomalous_growth` (any follower
+  jump) or `suspicious_growth` (a jump with no lift in interactions); truth: the `bought`
+  archetype;
 - outgrowing the tier: flagged when any week says `drifting` or `drifted`; truth: the `riser`
   archetype (a micro creator crossing into macro).
 
@@ -24,6 +25,7 @@ from simulator import SimulatedWorld, write_truth
 
 DETECTORS = {
     "bought followers (anomalous_growth)": ("bought", "bool_or(anomalous_growth)"),
+    "bought followers (suspicious_growth)": ("bought", "bool_or(suspicious_growth)"),
     "outgrowing micro (drifting or drifted)": (
         "riser",
         "bool_or(status in ('drifting', 'drifted'))",

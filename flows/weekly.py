@@ -206,6 +206,7 @@ DRIFT_COLUMNS = [
     "tier_4w_ago",
     "weeks_to_next_tier",
     "anomalous_growth",
+    "suspicious_growth",
     "status",
     "recommendation",
 ]

@@ -21,7 +21,7 @@ Tiers = Sequence[tuple[str, int, int | None]]
 # (recommendation, heading, what it means for the analyst, colour)
 RECOMMENDATIONS = (
     ("move_on", "Move on", "Left the micro tier in the last 4 weeks.", "#c0392b"),
-    ("review", "Review", "Follower jump with robust z > 6: check for bought followers.", "#d68910"),
+    ("review", "Review", "A follower jump with no lift in interactions.", "#d68910"),
     ("watch", "Watch", "Projected out of micro within 12 weeks, or fell to nano.", "#2874a6"),
     ("keep", "Keep", "Stable in their tier.", "#1e8449"),
 )

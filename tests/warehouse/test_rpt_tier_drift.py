@@ -291,3 +291,89 @@ def test_engagement_trend_over_the_last_8_weeks(
     trend = drift(warehouse, as_of)["x"]["er_trend_pp_per_week"]
 
     assert trend == (None if expected_trend is None else pytest.approx(expected_trend))
+
+
+def add_post(
+    connection: duckdb.DuckDBPyConnection,
+    post_id: str,
+    published: int,
+    observations: dict[int, int | None],
+    comments: int = 0,
+) -> None:
+    """A post published at noon of day ``published``, seen on each day of ``observations``
+    with that many likes (None: hidden)."""
+    at = dt.datetime.combine(on(published), dt.time(12))
+    connection.executemany(
+        "insert into fact_post_metrics (platform, post_id, observed_date, account_id,"
+        " published_at, media_type, likes, comments) values ('instagram', ?, ?, 'x', ?,"
+        " 'IMAGE', ?, ?)",
+        [[post_id, on(seen), at, likes, comments] for seen, likes in observations.items()],
+    )
+
+
+# One spike on t = -10 in an otherwise flat history: z far above 6, 10 % of the followers.
+SPIKE = from_deltas(50_000, lambda t: 5_000 if t == -10 else 0)
+
+
+@pytest.mark.parametrize(
+    ("posts", "expected"),
+    [
+        # before [-38, -10): 100 and 300 interactions, mean 200; after [-10, -3): 500, lift 2.5
+        (
+            [("a", -20, {-19: 90, -5: 100}), ("b", -12, {-11: 300}), ("c", -8, {-7: 500})],
+            (pytest.approx(2.5), False, "keep"),
+        ),
+        # a jump without a lift: bought followers
+        (
+            [("a", -20, {-19: 200}), ("c", -8, {-7: 220})],
+            (pytest.approx(1.1), True, "review"),
+        ),
+        # no post after the spike yet: the lift cannot be measured, the jump stays suspicious
+        ([("a", -20, {-19: 200})], (None, True, "review")),
+        # hidden likes at the latest observation leave a post out: nothing measurable after
+        ([("a", -20, {-19: 200}), ("c", -8, {-7: 900, -6: None})], (None, True, "review")),
+        # a post before the 28 days ahead of the spike is not in the earlier window
+        ([("old", -40, {-39: 200}), ("c", -8, {-7: 900})], (None, True, "review")),
+        # the earlier mean is 0: no lift
+        ([("a", -20, {-19: 0}), ("c", -8, {-7: 900})], (None, True, "review")),
+    ],
+    ids=[
+        "lift-2.5-is-viral",
+        "lift-1.1-is-suspicious",
+        "no-post-after-the-spike-yet",
+        "hidden-likes-left-out",
+        "post-before-the-window",
+        "earlier-mean-zero",
+    ],
+)
+def test_spike_date_interactions_lift_and_suspicious_growth(
+    warehouse: duckdb.DuckDBPyConnection,
+    posts: list[tuple[str, int, dict[int, int | None]]],
+    expected: tuple[object, bool, str],
+) -> None:
+    add_history(warehouse, "x", SPIKE)
+    for post_id, published, observations in posts:
+        add_post(warehouse, post_id, published, observations)
+
+    row = drift(warehouse)["x"]
+
+    assert row["anomalous_growth"] is True
+    assert row["spike_date"] == on(-10)
+    assert (row["interactions_lift"], row["suspicious_growth"], row["recommendation"]) == expected
+
+
+def test_the_spike_is_the_day_with_the_largest_z_ties_the_earliest(
+    warehouse: duckdb.DuckDBPyConnection,
+) -> None:
+    add_history(
+        warehouse, "bigger", from_deltas(50_000, lambda t: {-20: 3_000, -5: 4_000}.get(t, 0))
+    )
+    add_history(warehouse, "tied", from_deltas(50_000, lambda t: {-20: 3_000, -5: 3_000}.get(t, 0)))
+    add_history(warehouse, "none", lambda t: 50_000)
+
+    rows = drift(warehouse)
+
+    assert rows["bigger"]["spike_date"] == on(-5)
+    assert rows["tied"]["spike_date"] == on(-20)
+    assert (rows["none"]["spike_date"], rows["none"]["suspicious_growth"]) == (None, False)
+    assert rows["none"]["interactions_lift"] is None

@@ -106,21 +106,71 @@ delta_spreads as (
     group by delta.platform, delta.account_id, centre.median_delta
 ),
 
-anomalies as (
+judged_deltas as (
     select
         delta.platform,
         delta.account_id,
-        bool_or(
-            delta.snapshot_date > $week_start + 6 - 28
+        delta.snapshot_date,
+        -- max(MAD, 1): a perfectly regular account (MAD 0) must not make every change infinite
+        (delta.delta - spread.median_delta)
+            / (1.4826 * greatest(spread.median_absolute_deviation, 1)) as robust_z,
+        delta.snapshot_date > $week_start + 6 - 28
             and delta.delta > 0.02 * delta.previous_followers
-            -- max(MAD, 1): a perfectly regular account (MAD 0) must not make every change infinite
             and (delta.delta - spread.median_delta)
-                / (1.4826 * greatest(spread.median_absolute_deviation, 1)) > 6
-        ) as anomalous_growth
+                / (1.4826 * greatest(spread.median_absolute_deviation, 1)) > 6 as is_anomalous
     from deltas as delta
     join delta_spreads as spread
         on spread.platform = delta.platform and spread.account_id = delta.account_id
-    group by delta.platform, delta.account_id
+),
+
+anomalies as (
+    select
+        platform,
+        account_id,
+        bool_or(is_anomalous) as anomalous_growth,
+        -- the anomalous day with the largest z; ties: the earliest
+        first(snapshot_date order by robust_z desc, snapshot_date)
+            filter (where is_anomalous) as spike_date
+    from judged_deltas
+    group by platform, account_id
+),
+
+-- Posts around a spike, each at its latest observation up to $as_of. A spike lies in
+-- (e - 28, e], so its windows lie in (e - 56, e + 7): observations before e - 56 are not needed.
+spike_posts as (
+    select
+        post.platform,
+        post.account_id,
+        post.post_id,
+        anomaly.spike_date,
+        post.published_at::date as published_date,
+        arg_max(
+            coalesce(post.likes, 0) + coalesce(post.comments, 0) + coalesce(post.shares, 0)
+            + coalesce(post.saves, 0),
+            post.observed_date
+        ) as interactions,
+        -- hidden likes at the latest observation leave the post out, as in the rate
+        arg_max_null(post.likes, post.observed_date) as likes
+    from fact_post_metrics as post
+    join anomalies as anomaly
+        on anomaly.platform = post.platform and anomaly.account_id = post.account_id
+    where anomaly.spike_date is not null
+      and post.observed_date <= $as_of
+      and post.observed_date > $week_start + 6 - 56
+      and post.published_at >= anomaly.spike_date - 28
+      and post.published_at < anomaly.spike_date + 7
+    group by all
+),
+
+lifts as (
+    select
+        platform,
+        account_id,
+        avg(interactions) filter (where published_date >= spike_date) as mean_after,
+        avg(interactions) filter (where published_date < spike_date) as mean_before
+    from spike_posts
+    where likes is not null
+    group by platform, account_id
 ),
 
 engagement_trends as (
@@ -149,7 +199,9 @@ tiered as (
         earlier_tier.tier_order as tier_order_4w_ago,
         growth.daily_growth_rate,
         trend.er_trend_pp_per_week,
-        coalesce(anomaly.anomalous_growth, false) as anomalous_growth
+        coalesce(anomaly.anomalous_growth, false) as anomalous_growth,
+        anomaly.spike_date,
+        lift.mean_after / nullif(lift.mean_before, 0) as interactions_lift
     from week_accounts as account
     left join tiers as tier
         on account.followers >= tier.min_followers
@@ -165,6 +217,8 @@ tiered as (
         on trend.platform = account.platform and trend.account_id = account.account_id
     left join anomalies as anomaly
         on anomaly.platform = account.platform and anomaly.account_id = account.account_id
+    left join lifts as lift
+        on lift.platform = account.platform and lift.account_id = account.account_id
 ),
 
 projected as (
@@ -183,7 +237,12 @@ projected as (
                 then ln(next_tier_bound / followers) / daily_growth_rate / 7
         end as weeks_to_next_tier,
         er_trend_pp_per_week,
-        anomalous_growth
+        anomalous_growth,
+        spike_date,
+        interactions_lift,
+        -- Bought followers never like or comment: a jump without a lift in interactions is
+        -- suspicious; a viral moment brings both. An unmeasurable lift keeps the jump suspicious.
+        anomalous_growth and not coalesce(interactions_lift >= 1.5, false) as suspicious_growth
     from tiered
 ),
 
@@ -199,6 +258,9 @@ classified as (
         weeks_to_next_tier,
         er_trend_pp_per_week,
         anomalous_growth,
+        spike_date,
+        interactions_lift,
+        suspicious_growth,
         case
             when tier_order_4w_ago = 2 and tier_order > 2 then 'drifted'
             when tier_order_4w_ago = 2 and tier_order < 2 then 'declining'
@@ -223,10 +285,13 @@ final as (
         account.weeks_to_next_tier,
         account.er_trend_pp_per_week,
         account.anomalous_growth,
+        account.spike_date,
+        account.interactions_lift,
+        account.suspicious_growth,
         account.status,
         case
             when account.status = 'drifted' then 'move_on'
-            when account.anomalous_growth then 'review'
+            when account.suspicious_growth then 'review'
             when account.status in ('drifting', 'declining') then 'watch'
             else 'keep'
         end as recommendation
@@ -250,5 +315,8 @@ select
     er_trend_pp_per_week,
     anomalous_growth,
     status,
-    recommendation
+    recommendation,
+    spike_date,
+    interactions_lift,
+    suspicious_growth
 from final
