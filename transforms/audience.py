@@ -1,13 +1,10 @@
-"""Audience demographics: valid raw breakdown results -> ``fact_audience_share``."""
+"""Audience breakdowns load whole or not at all (``transforms/facts.py`` builds the shares)."""
 
 from __future__ import annotations
 
 import polars as pl
 
-from transforms.raw_records import keep_last_landed
-
 BREAKDOWN_KEY = ["handle", "as_of", "breakdown"]
-AUDIENCE_KEY = ["platform", "account_id", "as_of_date", "dimension", "bucket"]
 FAILED_CHECKS = "failed_checks"
 INCOMPLETE_BREAKDOWN = "breakdown: another bucket of this breakdown failed its contract"
 EMPTY_BREAKDOWN = "breakdown: its buckets count no followers, so no share can be computed"
@@ -43,28 +40,3 @@ def split_incomplete_breakdowns(
         empty, on=BREAKDOWN_KEY, how="anti"
     )
     return kept, newly_rejected
-
-
-def fact_audience_share(audience: pl.LazyFrame, platform: str) -> pl.LazyFrame:
-    """Grain: one row per (platform, account_id, as_of_date, dimension, bucket).
-
-    share = the bucket's followers / the breakdown's followers, so each breakdown sums to 1.
-    """
-    typed = audience.with_columns(
-        platform=pl.lit(platform),
-        as_of_date=pl.col("as_of").str.to_date("%Y-%m-%d"),
-        dimension=pl.col("breakdown"),
-        follower_count=pl.col("follower_count").cast(pl.Int64),
-    )
-    deduplicated = keep_last_landed(typed, AUDIENCE_KEY)
-    breakdown_total = (
-        pl.col("follower_count").sum().over("platform", "account_id", "as_of_date", "dimension")
-    )
-    return deduplicated.select(
-        "platform",
-        "account_id",
-        "as_of_date",
-        "dimension",
-        "bucket",
-        share=pl.col("follower_count") / breakdown_total,
-    ).sort(AUDIENCE_KEY)

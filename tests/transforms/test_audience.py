@@ -10,10 +10,11 @@ from schemas.raw.instagram import RawInstagramAudience
 from transforms.audience import (
     EMPTY_BREAKDOWN,
     INCOMPLETE_BREAKDOWN,
-    fact_audience_share,
     split_incomplete_breakdowns,
 )
+from transforms.facts import fact_audience_share
 from transforms.raw_records import parse_landed_records
+from transforms.staging.instagram import stage_audience
 
 
 def audience(rows: list[tuple[str, str, str, str]]) -> pl.LazyFrame:
@@ -37,16 +38,17 @@ def audience(rows: list[tuple[str, str, str, str]]) -> pl.LazyFrame:
 
 def test_shares_are_counts_over_the_breakdown_total() -> None:
     shares = fact_audience_share(
-        audience(
-            [
-                ("ann", "gender", "F", "300"),
-                ("ann", "gender", "M", "100"),
-                ("ann", "age", "18-24", "50"),
-                ("ann", "age", "25-34", "150"),
-                ("ann", "age", "25-34", "150"),
-            ]
-        ),
-        "instagram",
+        stage_audience(
+            audience(
+                [
+                    ("ann", "gender", "F", "300"),
+                    ("ann", "gender", "M", "100"),
+                    ("ann", "age", "18-24", "50"),
+                    ("ann", "age", "25-34", "150"),
+                    ("ann", "age", "25-34", "150"),
+                ]
+            )
+        )
     ).collect()
 
     assert shares.select("dimension", "bucket", "share").to_dicts() == [
