@@ -48,9 +48,9 @@ test: install lint browser postgres
 test-all: install lint browser postgres
 	$(BIN)/python -m pytest
 
-# Regenerate docs/data_dictionary.md from the comments in a freshly migrated warehouse.
+# Regenerate docs/data_dictionary.md from the comments in a freshly migrated lake.
 docs: install
-	$(BIN)/python -c "import pathlib, tempfile; from warehouse.dictionary import write_data_dictionary; write_data_dictionary(pathlib.Path(tempfile.mkdtemp()) / 'dictionary.duckdb', pathlib.Path('docs/data_dictionary.md'))"
+	$(BIN)/python -c "import pathlib, tempfile; from warehouse.dictionary import write_data_dictionary; write_data_dictionary(pathlib.Path(tempfile.mkdtemp()), pathlib.Path('docs/data_dictionary.md'))"
 
 lint: install
 	$(BIN)/ruff check .

@@ -69,8 +69,8 @@ class NightlySummary:
     run_id: str
     sources: dict[str, SourceNight] = field(default_factory=dict)
     roster_problems: list[str] = field(default_factory=list)
-    warehouse_path: str = ""
-    published_path: str = ""
+    # Where the run committed: the lake's catalog and data path (no password).
+    lake: str = ""
 
 
 def extract_summary(result: ExtractResult) -> dict[str, Any]:

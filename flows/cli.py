@@ -7,15 +7,18 @@ import os
 import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+if TYPE_CHECKING:
+    from warehouse.lake import LakeLocation
+
 app = typer.Typer(
-    help="Influencer analytics: nightly extraction, the DuckDB warehouse and the simulated "
+    help="Influencer analytics: nightly extraction, the DuckLake warehouse and the simulated "
     "platforms.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -96,9 +99,82 @@ def demo(
         weekly_reports(week=label)
         for label in _with_progress(labels, "weekly reports", lambda label: label)
     ]
-    _print_warehouse_summary(Path(summaries[-1].published_path))
+    del summaries
+    _print_warehouse_summary(settings.lake)
     if reports:
         _print_reports(reports[-1])
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help='One read-only query, e.g. "select * from roster".')],
+    output_format: Annotated[
+        str | None, typer.Option("--format", help="csv or parquet: write the whole result.")
+    ] = None,
+    output: Annotated[Path | None, typer.Option(help="File to write with --format.")] = None,
+    max_rows: Annotated[int, typer.Option(min=1, help="Rows shown in the terminal.")] = 50,
+) -> None:
+    """Run one query against the lake, read-only (it never blocks or waits for a run)."""
+    import duckdb
+
+    from flows.settings import load_settings
+    from warehouse.analyst import QueryRefused, export, preview
+    from warehouse.lake import LakeNotFound
+
+    lake = load_settings().lake
+    if (output_format is None) != (output is None):
+        _fail("give --format and --output together (e.g. --format csv --output top.csv)")
+    try:
+        if output_format is not None and output is not None:
+            rows = export(lake, query, output, output_format)
+            console.print(f"{rows:,} rows written to {output}")
+            return
+        result = preview(lake, query, max_rows)
+    except (QueryRefused, LakeNotFound) as error:
+        _fail(str(error))
+    except duckdb.Error as error:
+        _fail(f"the query failed: {error}")
+    table = Table(*result.columns)
+    for row in result.rows:
+        table.add_row(*("NULL" if value is None else str(value) for value in row))
+    console.print(table)
+    if result.truncated:
+        console.print(
+            f"(first {max_rows} rows; --max-rows N shows more, --format csv --output FILE "
+            "writes them all)"
+        )
+
+
+@app.command()
+def snapshots(
+    limit: Annotated[int, typer.Option(min=1, help="Newest snapshots shown.")] = 30,
+) -> None:
+    """List the lake's snapshots, newest first, each labelled with the run that committed it."""
+    from flows.settings import load_settings
+    from warehouse.lake import LakeNotFound, open_lake
+    from warehouse.snapshots import list_snapshots
+
+    try:
+        connection = open_lake(load_settings().lake, read_only=True)
+    except LakeNotFound as error:
+        _fail(str(error))
+    try:
+        listing = list_snapshots(connection, limit)
+    finally:
+        connection.close()
+    table = Table("snapshot", "committed (UTC)", "message", "run", "changes")
+    for row in listing.iter_rows():
+        table.add_row(*(str(value) for value in row))
+    console.print(table)
+    console.print(
+        'Read a table as of a snapshot: influencers sql "select * from rpt_tier_drift '
+        'at (version => N)"'
+    )
+
+
+def _fail(message: str) -> NoReturn:
+    console.print(f"[red]error:[/] {message}")
+    raise typer.Exit(code=2)
 
 
 def _with_progress(items: list[Item], what: str, describe: Callable[[Item], str]) -> Iterator[Item]:
@@ -280,13 +356,13 @@ def _print_run(summary: object) -> None:
             console.print(f"  {quota}")
     for problem in summary.roster_problems:
         console.print(f"[yellow]roster line refused[/]: {problem}")
-    console.print(f"Analysts' copy: {summary.published_path}")
+    console.print(f"Committed to the lake: {summary.lake}")
 
 
-def _print_warehouse_summary(published_path: Path) -> None:
-    from warehouse.connection import open_warehouse
+def _print_warehouse_summary(lake: LakeLocation) -> None:
+    from warehouse.lake import open_lake
 
-    connection = open_warehouse(published_path, read_only=True)
+    connection = open_lake(lake, read_only=True)
     try:
         table = Table("table", "rows", title="Warehouse")
         for name in (
@@ -313,14 +389,15 @@ def _print_warehouse_summary(published_path: Path) -> None:
         )
     else:
         console.print("Quarantined records: none")
-    console.print(f"\nDuckDB file for analysts: [bold]{published_path.resolve()}[/]")
-    console.print("Try:")
+    console.print(f"\nThe lake: [bold]{lake.describe()}[/]")
+    console.print("Query it (read-only, never blocks a run):")
     console.print(
-        f"  .venv/bin/python -c \"import duckdb; duckdb.connect('{published_path}', "
-        "read_only=True).sql('select handle, followers from fact_profile_daily join "
+        '  .venv/bin/influencers sql "select handle, followers from fact_profile_daily join '
         "dim_influencer using (platform, account_id) where snapshot_date = (select "
-        "max(snapshot_date) from fact_profile_daily) order by followers desc limit 10').show()\""
+        'max(snapshot_date) from fact_profile_daily) order by followers desc limit 10"'
     )
+    console.print("  make sql            # the DuckDB shell, with the lake attached read-only")
+    console.print("  .venv/bin/influencers snapshots   # every commit, labelled with its run")
 
 
 def _print_reports(summary: object) -> None:

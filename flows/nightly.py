@@ -1,5 +1,5 @@
 """The nightly flow: for each configured source, extract -> land -> validate -> transform -> load,
-then publish, for one date.
+for one date; each source's load is one commit (one snapshot) of the lake.
 
 A re-run of the same date gives the same warehouse: by default it replays what already landed for
 that date instead of fetching again (``mode=extract`` forces a new extraction, ``mode=replay``
@@ -55,9 +55,8 @@ from sources.landing import (
 )
 from sources.redaction import redact
 from sources.roster import TrackedAccount, read_roster_rows
-from warehouse.connection import open_warehouse
+from warehouse.lake import LakeLocation, open_lake
 from warehouse.load import PartitionLoad, load_partition, record_runs
-from warehouse.publish import publish_database
 
 # The real API answers "now": the counts of the end of yesterday are still what it reports at
 # 02:00 today, but nothing older can be extracted from it.
@@ -102,15 +101,17 @@ def _flow_run_name() -> str:
 
 
 @contextmanager
-def warehouse_writer() -> Iterator[None]:
-    """Hold the one slot of the ``warehouse-writer`` global concurrency limit.
+def warehouse_writer(lake: LakeLocation) -> Iterator[None]:
+    """Hold the one slot of the ``warehouse-writer`` global concurrency limit while writing to a
+    lake whose catalog is a SQLite file.
 
-    DuckDB allows one read-write process per file: runs on several workers extract and validate
-    in parallel, but take turns to write. A run started outside a deployment (the command line,
-    the demo) has no server-side limit to take and writes alone; a deployed run whose server
-    lacks the limit runs unguarded, and Prefect warns about it.
+    A SQLite catalog takes one commit at a time: a second process committing at once fails with
+    "database is locked" (measured, docs/scale-out.md), so deployed runs take turns to commit.
+    A PostgreSQL catalog takes concurrent commits, and runs on several workers write at once. A
+    run started outside a deployment (the command line, the demo) writes alone; a deployed run
+    whose server lacks the limit runs unguarded, and Prefect warns about it.
     """
-    if not deployment.id:
+    if lake.on_postgres or not deployment.id:
         yield
         return
     with concurrency(WAREHOUSE_WRITER_LIMIT, occupy=1, timeout_seconds=WRITER_WAIT_SECONDS):
@@ -188,17 +189,16 @@ def load_source_night(
     landed_failures: pl.DataFrame,
     night: SourceNight,
     roster: pl.DataFrame,
-    warehouse_path: Path,
+    lake: LakeLocation,
     run_id: str,
     started_at: dt.datetime,
     over_threshold: set[str],
 ) -> SourceNight:
-    """Replace the source's rows of the date in every table, in one transaction."""
+    """Replace the source's rows of the date in every table, in one commit."""
     failed = failed_accounts_frame(landed_failures, night, run_id)
-    connection = open_warehouse(warehouse_path)
     # Each DuckDB thread buffers its own share of the uncommitted rows: on this machine one
     # thread loaded a 1.25M-row partition in 45 MB less memory, for a load that takes seconds.
-    connection.execute("set threads = 1")
+    connection = open_lake(lake, threads=1)
     try:
         load_partition(
             connection,
@@ -219,18 +219,13 @@ def load_source_night(
                     finished_at=_now(),
                     over_threshold=over_threshold,
                 ),
+                run_id=run_id,
+                flow_run_id=_flow_run_id(),
             ),
         )
-        connection.execute("checkpoint")
     finally:
         connection.close()
     return night
-
-
-@task(cache_policy=NO_CACHE)
-def publish_warehouse(warehouse_path: Path, published_path: Path) -> Path:
-    """Swap the analysts' copy for the freshly loaded warehouse."""
-    return publish_database(warehouse_path, published_path)
 
 
 @flow(name="nightly", flow_run_name=_flow_run_name, log_prints=True)
@@ -239,7 +234,7 @@ def nightly(
     mode: ExtractMode = ExtractMode.auto,
     sources: list[SourceName] | None = None,
 ) -> NightlySummary:
-    """Extract, land, validate, transform, load and publish one UTC date, for every source.
+    """Extract, land, validate, transform and load one UTC date, for every source.
 
     Args:
         date: the UTC date to load (counts as of the end of that day); default: the day before
@@ -256,8 +251,7 @@ def nightly(
     summary = NightlySummary(
         partition_date=partition_date,
         run_id=run_id,
-        warehouse_path=str(settings.warehouse_path),
-        published_path=str(settings.published_path),
+        lake=settings.lake.describe(),
     )
     failed_handles: dict[str, list[str]] = {}
     source, step = "roster", "extract"
@@ -291,7 +285,7 @@ def nightly(
                 night.counts = staged.counts
                 step = "load"
                 landed_failures = _landed_failures(settings.raw_dir, manifest)
-                with warehouse_writer():
+                with warehouse_writer(settings.lake):
                     load_source_night(
                         source,
                         partition_date,
@@ -299,7 +293,7 @@ def nightly(
                         landed_failures,
                         night,
                         roster,
-                        settings.warehouse_path,
+                        settings.lake,
                         run_id,
                         started_at,
                         entities_over_threshold(night, settings.max_quarantine_share),
@@ -309,9 +303,6 @@ def nightly(
                 failed_handles[source] = (
                     landed_failures["handle"].to_list() if not landed_failures.is_empty() else []
                 )
-        step = "publish"
-        with warehouse_writer():
-            publish_warehouse(settings.warehouse_path, settings.published_path)
     except Exception as error:
         _record_failure(settings, partition_date, run_id, source, step, started_at, error)
         raise
@@ -401,8 +392,8 @@ def _record_failure(
         message=redact(f"{type(error).__name__}: {error}"),
     )
     try:
-        with warehouse_writer():
-            connection = open_warehouse(settings.warehouse_path)
+        with warehouse_writer(settings.lake):
+            connection = open_lake(settings.lake)
             try:
                 record_runs(connection, row)
             finally:

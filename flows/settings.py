@@ -22,6 +22,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from schemas.vocabulary import DEFAULT_TIER_BOUNDS
 from simulator import DEFAULT_ANCHOR, DEFAULT_ROSTER_PATH, DEFAULT_SEED, DEFAULT_SIZE
 from sources.brands import DEFAULT_BRANDS_PATH
+from warehouse.lake import LakeLocation
 
 ENV_PREFIX = "INFLUENCERS_"
 SourceName = Literal["instagram", "youtube"]
@@ -92,7 +93,7 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(
-        Path("data"), description="Root of the raw landing zone and the DuckDB files."
+        Path("data"), description="Root of the raw landing zone, the lake and the reports."
     )
     roster_path: Path = Field(
         DEFAULT_ROSTER_PATH,
@@ -140,6 +141,19 @@ class Settings(BaseSettings):
         le=1.0,
         description="A night in which more than this share of a source's accounts could not be "
         "fetched fails (after loading what was fetched).",
+    )
+    lake_catalog: str = Field(
+        "",
+        description=(
+            "The lake's catalog: a SQLite file (default <data_dir>/lake.sqlite), or "
+            "'postgres:dbname=lake host=... user=...' so that several machines write at once "
+            "(the password from PGPASSWORD or ~/.pgpass, never here)."
+        ),
+    )
+    lake_data_path: Path | None = Field(
+        None,
+        description="Directory of the lake's Parquet files (default <data_dir>/lake/); shared "
+        "storage every worker mounts at the same path when the catalog is on PostgreSQL.",
     )
     max_quarantine_share: float = Field(
         0.05,
@@ -207,14 +221,14 @@ class Settings(BaseSettings):
         return self.data_dir / "raw"
 
     @property
-    def warehouse_path(self) -> Path:
-        """The read-write DuckDB file only the pipeline opens."""
-        return self.data_dir / "warehouse.duckdb"
-
-    @property
-    def published_path(self) -> Path:
-        """The analysts' copy, swapped in atomically after each run."""
-        return self.data_dir / "analytics.duckdb"
+    def lake(self) -> LakeLocation:
+        """The warehouse: its catalog (default ``<data_dir>/lake.sqlite``) and data files
+        (default ``<data_dir>/lake/``)."""
+        default = LakeLocation.in_directory(self.data_dir)
+        return LakeLocation(
+            catalog=self.lake_catalog or default.catalog,
+            data_path=self.lake_data_path or default.data_path,
+        )
 
     @property
     def reports_dir(self) -> Path:

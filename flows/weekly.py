@@ -1,9 +1,9 @@
 """The weekly reports flow: engagement, audience match and tier drift for one ISO week.
 
 It rebuilds only the requested week's rows (and the audience match of its as-of date), in one
-transaction, so re-running a week leaves the report tables identical and the cost does not grow
-with the years of history kept. Each run leaves Prefect artifacts (a markdown summary and tables)
-and a self-contained HTML report.
+commit of the lake (one snapshot, labelled with the week), so re-running a week leaves the report
+tables identical and the cost does not grow with the years of history kept. Each run leaves
+Prefect artifacts (a markdown summary and tables) and a self-contained HTML report.
 """
 
 from __future__ import annotations
@@ -20,12 +20,11 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from flows.brands import brand_frames
-from flows.nightly import publish_warehouse, warehouse_writer
+from flows.nightly import warehouse_writer
 from flows.settings import Settings, load_settings
 from sources.brands import read_brand_file
-from warehouse.brands import load_brands
-from warehouse.connection import open_warehouse
 from warehouse.html_report import render_weekly_report
+from warehouse.lake import LakeLocation, open_lake
 from warehouse.outputs import read_week_outputs
 from warehouse.reports import (
     Tier,
@@ -47,7 +46,7 @@ class WeeklyReportSummary:
     as_of: dt.date
     rows: dict[str, int]
     html_path: str
-    published_path: str
+    lake: str
     recommendations: dict[str, list[str]] = field(default_factory=dict)
     top_matches: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
     engagement_leaders: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
@@ -79,20 +78,26 @@ def tiers_from(settings: Settings) -> tuple[Tier, ...]:
 
 @task(cache_policy=NO_CACHE)
 def build_reports(
-    warehouse_path: Path,
+    lake: LakeLocation,
     brands_path: Path,
     week_start: dt.date,
     as_of: dt.date,
     tiers: tuple[Tier, ...],
 ) -> tuple[dict[str, int], dict[str, pl.DataFrame]]:
-    """Load the brand file, rebuild the week's reports, and read back what the outputs show."""
+    """Load the brand file and rebuild the week's reports in one commit, and read back what the
+    outputs show."""
     frames = brand_frames(read_brand_file(brands_path))
-    connection = open_warehouse(warehouse_path)
+    connection = open_lake(lake)
     try:
-        load_brands(connection, frames)
-        rows = build_weekly_reports(connection, week_start, as_of, tiers)
+        rows = build_weekly_reports(
+            connection,
+            week_start,
+            as_of,
+            tiers,
+            brands=frames,
+            run={"flow_run_id": str(flow_run.id) if flow_run.id else None},
+        )
         outputs = read_week_outputs(connection, week_start, as_of)
-        connection.execute("checkpoint")
     finally:
         connection.close()
     return rows, outputs
@@ -158,7 +163,7 @@ def summarize_week(
     rows: dict[str, int],
     outputs: dict[str, pl.DataFrame],
     html_path: Path,
-    published_path: Path,
+    lake: str,
 ) -> WeeklyReportSummary:
     """Who to keep, watch, review or move on; the best matches; the engagement leaders."""
     drift = outputs["drift"]
@@ -192,7 +197,7 @@ def summarize_week(
         as_of=as_of,
         rows=rows,
         html_path=str(html_path),
-        published_path=str(published_path),
+        lake=lake,
         recommendations=recommendations,
         top_matches=top_matches,
         engagement_leaders=leaders,
@@ -272,14 +277,13 @@ def weekly_reports(week: str | None = None, as_of: dt.date | None = None) -> Wee
     week_start = week_start_for(week)
     report_as_of = as_of or default_as_of(week_start)
     tiers = tiers_from(settings)
-    with warehouse_writer():
+    with warehouse_writer(settings.lake):
         rows, outputs = build_reports(
-            settings.warehouse_path, settings.brands_path, week_start, report_as_of, tiers
+            settings.lake, settings.brands_path, week_start, report_as_of, tiers
         )
-        publish_warehouse(settings.warehouse_path, settings.published_path)
     html_path = write_html_report(settings.reports_dir, week_start, report_as_of, outputs, tiers)
     summary = summarize_week(
-        week_start, report_as_of, rows, outputs, html_path, settings.published_path
+        week_start, report_as_of, rows, outputs, html_path, settings.lake.describe()
     )
     publish_artifacts(summary, outputs)
     get_run_logger().info(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.connection import open_warehouse
+from warehouse.lake import LakeLocation, open_lake
 
 TITLE = "# Data dictionary"
 PREAMBLE = (
@@ -101,14 +101,10 @@ def data_dictionary(connection: duckdb.DuckDBPyConnection) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_data_dictionary(database_path: Path, out_path: Path) -> Path:
-    """Migrate the warehouse at ``database_path`` (created if absent) and write its dictionary.
-
-    Pass a path that does not exist yet to document exactly what the migrations create; this
-    opens the warehouse read-write, so never point it at the nightly run's live file while a run
-    is writing.
-    """
-    connection = open_warehouse(database_path)
+def write_data_dictionary(directory: Path, out_path: Path) -> Path:
+    """Create a lake in ``directory`` (migrated from empty) and write its dictionary: exactly
+    what the migrations create."""
+    connection = open_lake(LakeLocation.in_directory(directory))
     try:
         markdown = data_dictionary(connection)
     finally:

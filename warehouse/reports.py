@@ -41,10 +41,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 import duckdb
 
 from schemas.vocabulary import DEFAULT_TIER_BOUNDS, TIER_NAMES
+from warehouse.brands import BrandFrames, replace_brands
+from warehouse.snapshots import commit
 
 REPORT_TABLES = ("rpt_weekly_engagement", "rpt_audience_match", "rpt_tier_drift")
 ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -168,12 +171,15 @@ def build_weekly_reports(
     week_start: dt.date,
     as_of: dt.date | None = None,
     tiers: Sequence[Tier] = DEFAULT_TIERS,
+    brands: BrandFrames | None = None,
+    run: dict[str, Any] | None = None,
 ) -> dict[str, int]:
     """Rebuild the reports of the ISO week starting ``week_start``; return rows per table.
 
-    Replaces ``dim_tier`` with ``tiers``, the week's rows of ``rpt_weekly_engagement`` and
-    ``rpt_tier_drift`` and the ``as_of`` rows of ``rpt_audience_match``, in one transaction:
-    re-running a week leaves the tables identical, and other weeks' rows are not touched.
+    Replaces the brand tables with ``brands`` (when given), ``dim_tier`` with ``tiers``, the
+    week's rows of ``rpt_weekly_engagement`` and ``rpt_tier_drift`` and the ``as_of`` rows of
+    ``rpt_audience_match``, in one commit labelled ``weekly <week>`` with ``run``: re-running a
+    week leaves the tables identical, and other weeks' rows are not touched.
     """
     if week_start.weekday() != 0:
         raise ValueError(
@@ -190,8 +196,13 @@ def build_weekly_reports(
     values = {"week_start": week_start, "as_of": report_as_of}
     run_values = {"week_start": week_start, "as_of_date": report_as_of}
     rows: dict[str, int] = {}
-    connection.execute("begin transaction")
-    try:
+    year, week, _ = week_start.isocalendar()
+    label = f"{year}-W{week:02d}"
+    with commit(
+        connection, f"weekly {label}", {"flow": "weekly-reports", "week": label, **(run or {})}
+    ):
+        if brands is not None:
+            replace_brands(connection, brands)
         connection.execute("delete from dim_tier")
         connection.executemany(
             "insert into dim_tier (tier, min_followers, max_followers, tier_order)"
@@ -211,8 +222,4 @@ def build_weekly_reports(
                 {name: values[name] for name in report.parameters},
             ).fetchall()
             rows[report.table] = int(inserted[0][0])
-        connection.execute("commit")
-    except BaseException:
-        connection.execute("rollback")
-        raise
     return rows

@@ -8,11 +8,11 @@ import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import duckdb
 import pytest
 from prefect.testing.utilities import prefect_test_harness
 
 from simulator import FaultConfig, SimulatedWorld, SimulatorServer, write_roster
+from warehouse.lake import LakeLocation, open_lake
 
 # A small world keeps each nightly run to about a second; the seed matches the default world.
 WORLD_SIZE = 24
@@ -120,7 +120,7 @@ def table_contents() -> Callable[[Path], dict[str, list[tuple[object, ...]]]]:
 
 def read_table_contents(database: Path) -> dict[str, list[tuple[object, ...]]]:
     """Every contract table's rows, sorted, for comparing two warehouses exactly."""
-    connection = duckdb.connect(str(database), read_only=True)
+    connection = open_lake(LakeLocation.in_directory(database), read_only=True)
     try:
         return {
             table: connection.execute(f"select * from {table} order by all").fetchall()

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 from postgres_cluster import database_url, free_port, postgres_cluster
 
 from simulator import FaultConfig, SimulatedWorld, SimulatorServer, write_roster
+from warehouse.lake import LakeLocation, open_lake
 
 PROJECT = Path(__file__).resolve().parents[2]
 DATES = [dt.date(2026, 10, 12) + dt.timedelta(days=offset) for offset in range(7)]
@@ -184,7 +184,7 @@ def rerun_of_failed_date(stack: Stack, first_backfill: dict[str, Any]) -> dict[s
 
 
 def warehouse_rows(stack: Stack) -> dict[str, list[tuple[object, ...]]]:
-    connection = duckdb.connect(str(stack.data_dir / "analytics.duckdb"), read_only=True)
+    connection = open_lake(LakeLocation.in_directory(stack.data_dir), read_only=True)
     try:
         return {
             table: connection.execute(f"select * from {table} order by all").fetchall()
@@ -220,7 +220,7 @@ def test_rerunning_the_failed_date_alone_completes_it_and_loads_each_date_once(
         "FAILED",
         "COMPLETED",
     ]
-    connection = duckdb.connect(str(stack.data_dir / "analytics.duckdb"), read_only=True)
+    connection = open_lake(LakeLocation.in_directory(stack.data_dir), read_only=True)
     per_date = connection.execute(
         "select snapshot_date, count(*), count(distinct account_id) from fact_profile_daily"
         " where platform = 'instagram' group by snapshot_date order by snapshot_date"

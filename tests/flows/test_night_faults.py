@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from flows.nightly import NightFailed, nightly
 from simulator import FaultConfig, SimulatedWorld, SimulatorServer
+from warehouse.lake import LakeLocation, open_lake
 
 INSTAGRAM_ACCOUNTS = 24
 
@@ -93,7 +93,7 @@ def faulty_platform(
 
 
 def query(database: Path, sql: str, *parameters: object) -> list[tuple[object, ...]]:
-    connection = duckdb.connect(str(database), read_only=True)
+    connection = open_lake(LakeLocation.in_directory(database), read_only=True)
     try:
         return connection.execute(sql, list(parameters)).fetchall()
     finally:
@@ -116,7 +116,7 @@ def test_one_misbehaving_account_never_fails_the_night_for_the_others(
     summary = nightly(date=run_date)
 
     night = summary.sources["instagram"]
-    database = pipeline_env / "warehouse.duckdb"
+    database = pipeline_env
     failed = query(
         database,
         "select handle, reason, http_status, api_error_code from failed_accounts",
@@ -188,7 +188,7 @@ def test_a_token_refused_for_every_account_stops_the_night_early_with_one_messag
     assert "renew the credential" in message
     assert simulator.request_count == 3, "it tried every account instead of stopping"
     recorded = query(
-        pipeline_env / "warehouse.duckdb",
+        pipeline_env,
         "select reason like 'not tried:%', failure_kind, count(*) from failed_accounts"
         " group by all order by all",
     )

@@ -8,11 +8,11 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from flows.nightly import ExtractMode, NightFailed, nightly
 from simulator import SimulatorServer
+from warehouse.lake import LakeLocation, open_lake
 
 
 def reconciled(summary_counts: dict) -> dict[str, bool]:
@@ -23,7 +23,7 @@ def reconciled(summary_counts: dict) -> dict[str, bool]:
 
 
 def loaded_counts(database: Path) -> dict[str, int]:
-    connection = duckdb.connect(str(database), read_only=True)
+    connection = open_lake(LakeLocation.in_directory(database), read_only=True)
     try:
         return {
             table: connection.execute(
@@ -53,12 +53,12 @@ def test_a_run_on_the_embedded_simulator_loads_every_landed_record(
     assert youtube.accounts == youtube.accounts_fetched == youtube.counts["channels"].landed > 0
     assert youtube.counts["videos"].loaded > 0
     assert summary.sources["instagram"].counts["audience"].loaded > 0
-    assert loaded_counts(pipeline_env / "analytics.duckdb") == {
+    assert loaded_counts(pipeline_env) == {
         "fact_profile_daily": summary.sources["instagram"].counts["profiles"].loaded,
         "fact_post_metrics": summary.sources["instagram"].counts["media"].loaded,
         "fact_audience_share": summary.sources["instagram"].counts["audience"].loaded,
     }
-    connection = duckdb.connect(str(pipeline_env / "analytics.duckdb"), read_only=True)
+    connection = open_lake(LakeLocation.in_directory(pipeline_env), read_only=True)
     runs = connection.execute(
         "select step, entity, rows_in, rows_valid, rows_quarantined, rows_deduplicated,"
         " rows_loaded, status from pipeline_runs where step in ('validate', 'load')"
@@ -132,13 +132,13 @@ def test_running_a_date_twice_leaves_every_table_identical(
     table_contents: Callable[[Path], dict],
 ) -> None:
     first = nightly(date=run_date)
-    once = table_contents(pipeline_env / "analytics.duckdb")
+    once = table_contents(pipeline_env)
 
     second = nightly(date=run_date, mode=second_mode)
 
     assert second.sources["instagram"].replayed is (second_mode is ExtractMode.auto)
     assert second.sources["instagram"].counts == first.sources["instagram"].counts
-    assert table_contents(pipeline_env / "analytics.duckdb") == once
+    assert table_contents(pipeline_env) == once
     assert all(
         once[table]
         for table in (
@@ -168,7 +168,7 @@ def test_malformed_records_are_quarantined_with_reasons_while_the_rest_loads(
     }
     assert summary.sources["instagram"].counts["media"].quarantined > 0
     assert summary.sources["instagram"].counts["media"].deduplicated > 0
-    connection = duckdb.connect(str(pipeline_env / "analytics.duckdb"), read_only=True)
+    connection = open_lake(LakeLocation.in_directory(pipeline_env), read_only=True)
     quarantined = connection.execute(
         "select entity, raw_record, failed_checks, landed_file, line_number from quarantine"
     ).fetchall()
@@ -206,7 +206,7 @@ def test_a_run_over_the_quarantine_threshold_fails_after_loading_the_valid_rows(
     with pytest.raises(NightFailed, match=r"quarantined share above 0\.1%"):
         nightly(date=run_date)
 
-    connection = duckdb.connect(str(pipeline_env / "analytics.duckdb"), read_only=True)
+    connection = open_lake(LakeLocation.in_directory(pipeline_env), read_only=True)
     loaded_posts = connection.execute("select count(*) from fact_post_metrics").fetchall()[0][0]
     statuses = connection.execute(
         "select distinct status from pipeline_runs where step = 'validate' and entity = 'media'"
@@ -228,7 +228,7 @@ def test_faults_on_the_wire_do_not_change_the_warehouse(
     from simulator import FaultConfig
 
     nightly(date=run_date)
-    fault_free = table_contents(pipeline_env / "analytics.duckdb")
+    fault_free = table_contents(pipeline_env)
     faulty = FaultConfig(error_rate=0.2, slow_rate=0.05, slow_seconds=0.2, seed=11)
     with SimulatorServer(world, access_token=token, faults=faulty) as server:
         monkeypatch.setenv("INFLUENCERS_INSTAGRAM__API_URL", server.url)
@@ -239,7 +239,7 @@ def test_faults_on_the_wire_do_not_change_the_warehouse(
         nightly(date=run_date)
 
     assert any("retrying" in line for line in all_logs), "the faults were not exercised"
-    assert table_contents(pipeline_env.parent / "faulty" / "analytics.duckdb") == fault_free
+    assert table_contents(pipeline_env.parent / "faulty") == fault_free
 
 
 @pytest.mark.faults(error_rate=0.3, malformed_rate=0.02, seed=5)
@@ -269,7 +269,7 @@ def test_the_token_never_reaches_logs_raw_files_or_the_warehouse(
         if path.is_file():
             data = path.read_bytes()
             places[str(path)] = (gzip.decompress(data) if path.suffix == ".gz" else data).decode()
-    connection = duckdb.connect(str(pipeline_env / "warehouse.duckdb"), read_only=True)
+    connection = open_lake(LakeLocation.in_directory(pipeline_env), read_only=True)
     for table in ("pipeline_runs", "quarantine"):
         places[table] = str(connection.execute(f"select * from {table}").fetchall())
     stopped = connection.execute(

@@ -6,13 +6,13 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import pytest
 from prefect.client.orchestration import get_client
 
 from flows.nightly import nightly
 from flows.weekly import weekly_reports
 from simulator import SimulatedWorld, write_roster
+from warehouse.lake import LakeLocation, open_lake
 
 HISTORY_START = dt.date(2026, 8, 24)  # a Monday: 56 days of growth history before the weeks below
 HISTORY_END = dt.date(2026, 11, 9)  # the Monday after the last reported week
@@ -40,7 +40,7 @@ def history(tmp_path_factory: pytest.TempPathFactory, world: SimulatedWorld) -> 
 
 
 def report_rows(data_dir: Path) -> dict[str, list[tuple[object, ...]]]:
-    connection = duckdb.connect(str(data_dir / "analytics.duckdb"), read_only=True)
+    connection = open_lake(LakeLocation.in_directory(data_dir), read_only=True)
     try:
         return {
             table: connection.execute(f"select * from {table} order by all").fetchall()
@@ -51,7 +51,7 @@ def report_rows(data_dir: Path) -> dict[str, list[tuple[object, ...]]]:
 
 
 def query(data_dir: Path, sql: str) -> list[tuple[object, ...]]:
-    connection = duckdb.connect(str(data_dir / "analytics.duckdb"), read_only=True)
+    connection = open_lake(LakeLocation.in_directory(data_dir), read_only=True)
     try:
         return connection.execute(sql).fetchall()
     finally:
@@ -61,7 +61,7 @@ def query(data_dir: Path, sql: str) -> list[tuple[object, ...]]:
 def test_every_report_column_is_filled_for_the_last_week(history: Path) -> None:
     columns_never_filled = {}
     for table, key in (("rpt_weekly_engagement", "week_start"), ("rpt_tier_drift", "week_start")):
-        connection = duckdb.connect(str(history / "analytics.duckdb"), read_only=True)
+        connection = open_lake(LakeLocation.in_directory(history), read_only=True)
         frame = connection.sql(f"select * from {table} where {key} = date '2026-11-02'").pl()
         connection.close()
         assert frame.height > 0, table

@@ -21,7 +21,7 @@ from schemas.raw.youtube import RawYouTubeChannel
 from schemas.staging import StagedPost, StagedProfile
 from transforms.raw_records import parse_landed_records
 from transforms.staging.youtube import stage_posts, stage_profiles
-from warehouse.connection import open_warehouse
+from warehouse.lake import LakeLocation, open_lake
 from warehouse.reports import build_weekly_reports
 
 CHANNEL = "UCVlEgdIfZ-_p7Hgj3fE0nug"
@@ -225,7 +225,7 @@ def test_staged_followers_reproduce_the_reported_steps_exactly() -> None:
 
 @pytest.fixture
 def warehouse(tmp_path: Path) -> duckdb.DuckDBPyConnection:
-    return open_warehouse(tmp_path / "w.duckdb")
+    return open_lake(LakeLocation.in_directory(tmp_path))
 
 
 def load_snapshots(connection: duckdb.DuckDBPyConnection, staged: pl.DataFrame) -> None:

@@ -10,7 +10,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from warehouse.connection import open_warehouse
+from warehouse.lake import LakeLocation, open_lake
 from warehouse.reports import build_weekly_reports
 
 QUERIES_DIR = Path(__file__).parents[2] / "docs" / "queries"
@@ -240,7 +240,7 @@ def insert(connection: duckdb.DuckDBPyConnection, table: str, rows: pl.DataFrame
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = open_warehouse(tmp_path_factory.mktemp("queries") / "w.duckdb")
+    connection = open_lake(LakeLocation.in_directory(tmp_path_factory.mktemp("queries")))
     for table, rows in dimension_rows().items():
         insert(connection, table, rows)
     insert(connection, "fact_profile_daily", profile_rows())

@@ -4,21 +4,21 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from warehouse.connection import open_warehouse
 from warehouse.dictionary import data_dictionary, documented_relations
+from warehouse.lake import LakeLocation, open_lake
 
 COMMITTED_DICTIONARY = Path(__file__).parents[2] / "docs" / "data_dictionary.md"
 REGENERATE = (
     'make docs  (or: .venv/bin/python -c "import pathlib, tempfile; '
     "from warehouse.dictionary import write_data_dictionary; "
-    "write_data_dictionary(pathlib.Path(tempfile.mkdtemp()) / 'dictionary.duckdb', "
+    "write_data_dictionary(pathlib.Path(tempfile.mkdtemp()), "
     "pathlib.Path('docs/data_dictionary.md'))\")"
 )
 
 
 @pytest.fixture
 def fresh_warehouse(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = open_warehouse(tmp_path / "w.duckdb")
+    connection = open_lake(LakeLocation.in_directory(tmp_path))
     yield connection
     connection.close()
 
@@ -77,8 +77,8 @@ def test_a_column_added_without_a_comment_shows_up_as_undocumented(
 
 
 def test_comments_survive_closing_and_reopening_the_warehouse(tmp_path: Path) -> None:
-    open_warehouse(tmp_path / "w.duckdb").close()
-    reopened = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    open_lake(LakeLocation.in_directory(tmp_path)).close()
+    reopened = open_lake(LakeLocation.in_directory(tmp_path), read_only=True)
 
     comment = reopened.execute(
         "select comment from duckdb_columns() where table_name = 'fact_post_metrics' "

@@ -1,14 +1,15 @@
 import datetime as dt
+import json
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
 
-from warehouse.connection import open_warehouse
+from warehouse.lake import LakeLocation, open_lake
 from warehouse.load import PartitionLoad, load_partition
 from warehouse.migrate import apply_migrations, available_migrations
-from warehouse.publish import publish_database
+from warehouse.snapshots import list_snapshots
 
 DAY = dt.date(2026, 11, 20)
 
@@ -72,7 +73,7 @@ def table(connection: duckdb.DuckDBPyConnection, name: str) -> list[tuple[object
 
 
 def test_migrations_apply_once(tmp_path: Path) -> None:
-    connection = open_warehouse(tmp_path / "w.duckdb")
+    connection = open_lake(LakeLocation.in_directory(tmp_path))
 
     assert apply_migrations(connection) == []
     versions = connection.execute("select version from schema_migrations").fetchall()
@@ -80,7 +81,7 @@ def test_migrations_apply_once(tmp_path: Path) -> None:
 
 
 def test_loading_a_date_twice_leaves_the_tables_as_one_load(tmp_path: Path) -> None:
-    connection = open_warehouse(tmp_path / "w.duckdb")
+    connection = open_lake(LakeLocation.in_directory(tmp_path))
     load_partition(connection, partition(DAY, 1000))
     once = {
         name: table(connection, name)
@@ -93,7 +94,7 @@ def test_loading_a_date_twice_leaves_the_tables_as_one_load(tmp_path: Path) -> N
 
 
 def test_a_reload_replaces_only_its_own_date(tmp_path: Path) -> None:
-    connection = open_warehouse(tmp_path / "w.duckdb")
+    connection = open_lake(LakeLocation.in_directory(tmp_path))
     load_partition(connection, partition(DAY, 1000))
     load_partition(connection, partition(DAY + dt.timedelta(days=1), 1100, handle="maya.cooks"))
 
@@ -109,7 +110,7 @@ def test_a_reload_replaces_only_its_own_date(tmp_path: Path) -> None:
 
 
 def test_a_failing_load_rolls_back_the_whole_partition(tmp_path: Path) -> None:
-    connection = open_warehouse(tmp_path / "w.duckdb")
+    connection = open_lake(LakeLocation.in_directory(tmp_path))
     load_partition(connection, partition(DAY, 1000))
     broken = partition(DAY, 2000)
     # a post observation without its observed_date breaks the table's NOT NULL constraint
@@ -131,23 +132,38 @@ def test_a_failing_load_rolls_back_the_whole_partition(tmp_path: Path) -> None:
     assert table(connection, "fact_profile_daily")[0][3] == 1000
 
 
-def test_the_published_copy_is_readable_while_the_warehouse_is_written(tmp_path: Path) -> None:
-    warehouse = tmp_path / "w.duckdb"
-    published = tmp_path / "published" / "analytics.duckdb"
-    connection = open_warehouse(warehouse)
+def test_an_analyst_reads_the_last_snapshot_while_a_load_is_open_then_the_new_one(
+    tmp_path: Path,
+) -> None:
+    lake = LakeLocation.in_directory(tmp_path)
+    writer = open_lake(lake)
+    load_partition(writer, partition(DAY, 1000))
+    analyst = open_lake(lake, read_only=True)
+
+    writer.execute("begin transaction")
+    writer.execute("update fact_profile_daily set followers = 5000")
+    assert analyst.execute("select followers from fact_profile_daily").fetchall() == [(1000,)]
+    writer.execute("commit")
+
+    assert analyst.execute("select followers from fact_profile_daily").fetchall() == [(5000,)]
+
+
+def test_each_load_is_one_snapshot_labelled_with_its_run_and_readable_later(
+    tmp_path: Path,
+) -> None:
+    connection = open_lake(LakeLocation.in_directory(tmp_path))
     load_partition(connection, partition(DAY, 1000))
-    connection.close()
-    publish_database(warehouse, published)
+    first = connection.execute("select max(snapshot_id) from ducklake_snapshots('lake')").fetchone()
+    load_partition(connection, partition(DAY, 5000))
 
-    analyst = duckdb.connect(str(published), read_only=True)
-    writer = open_warehouse(warehouse)
-    load_partition(writer, partition(DAY, 5000))
-    writer.close()
-
-    assert analyst.execute("select followers from fact_profile_daily").fetchall() == [(1000,)]
-    publish_database(warehouse, published)
-    assert analyst.execute("select followers from fact_profile_daily").fetchall() == [(1000,)]
-    # DuckDB shares one instance per path within a process: close it to see the new file.
-    analyst.close()
-    fresh = duckdb.connect(str(published), read_only=True)
-    assert fresh.execute("select followers from fact_profile_daily").fetchall() == [(5000,)]
+    snapshots = list_snapshots(connection)
+    assert snapshots["message"].to_list()[:2] == [
+        f"nightly instagram_graph {DAY.isoformat()}",
+        f"nightly instagram_graph {DAY.isoformat()}",
+    ]
+    assert json.loads(snapshots["run"][0])["date"] == DAY.isoformat()
+    assert first is not None
+    assert connection.execute(
+        f"select followers from fact_profile_daily at (version => {first[0]})"
+    ).fetchall() == [(1000,)]
+    assert table(connection, "fact_profile_daily")[0][3] == 5000

@@ -7,7 +7,7 @@ import pytest
 from flows.brands import brand_frames
 from sources.brands import DEFAULT_BRANDS_PATH, BrandFileError, read_brand_file
 from warehouse.brands import BrandFrames, load_brands
-from warehouse.connection import open_warehouse
+from warehouse.lake import LakeLocation, open_lake
 
 # The tables as REPORTS.md defines them, for as long as their migration has not landed.
 BRAND_TABLES_IF_MISSING = """
@@ -26,7 +26,7 @@ MARK = "# <- here"
 
 @pytest.fixture
 def warehouse(tmp_path: Path) -> duckdb.DuckDBPyConnection:
-    connection = open_warehouse(tmp_path / "w.duckdb")
+    connection = open_lake(LakeLocation.in_directory(tmp_path))
     connection.execute(BRAND_TABLES_IF_MISSING)
     return connection
 

@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from warehouse import reports
-from warehouse.connection import open_warehouse
+from warehouse.lake import LakeLocation, open_lake
 from warehouse.reports import (
     DEFAULT_TIERS,
     REPORT_TABLES,
@@ -26,7 +26,7 @@ HISTORY_START = WEEK - dt.timedelta(weeks=9)
 @pytest.fixture
 def warehouse(tmp_path: Path) -> duckdb.DuckDBPyConnection:
     """Nine weeks of daily history up to WEEK's Sunday for three accounts, and one brand."""
-    connection = open_warehouse(tmp_path / "w.duckdb")
+    connection = open_lake(LakeLocation.in_directory(tmp_path))
     connection.execute(
         "insert into dim_influencer values"
         " ('instagram', 'a', 'maya.bakes', null, null, null, ?, ?),"

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from warehouse.connection import open_warehouse
+from warehouse.lake import LakeLocation, open_lake
 from warehouse.reports import build_weekly_reports
 
 WEEK = dt.date(2026, 11, 16)
@@ -26,7 +26,7 @@ GENDER_OF_A = {"F": 0.5, "M": 0.5}
 
 @pytest.fixture
 def warehouse(tmp_path: Path) -> duckdb.DuckDBPyConnection:
-    return open_warehouse(tmp_path / "w.duckdb")
+    return open_lake(LakeLocation.in_directory(tmp_path))
 
 
 def add_followers(

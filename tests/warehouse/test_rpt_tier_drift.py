@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from warehouse.connection import open_warehouse
+from warehouse.lake import LakeLocation, open_lake
 from warehouse.reports import build_weekly_reports
 
 WEEK = dt.date(2026, 11, 16)
@@ -27,7 +27,7 @@ def on(t: int) -> dt.date:
 
 @pytest.fixture
 def warehouse(tmp_path: Path) -> duckdb.DuckDBPyConnection:
-    return open_warehouse(tmp_path / "w.duckdb")
+    return open_lake(LakeLocation.in_directory(tmp_path))
 
 
 def add_history(

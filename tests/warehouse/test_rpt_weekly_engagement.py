@@ -6,7 +6,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from warehouse.connection import open_warehouse
+from warehouse.lake import LakeLocation, open_lake
 from warehouse.reports import build_weekly_reports
 
 WEEK = dt.date(2026, 11, 16)  # Monday of 2026-W47; its default as-of date is Monday 2026-11-23
@@ -22,7 +22,7 @@ def at(offset: int, time: str = "12:00") -> dt.datetime:
 
 @pytest.fixture
 def warehouse(tmp_path: Path) -> duckdb.DuckDBPyConnection:
-    return open_warehouse(tmp_path / "w.duckdb")
+    return open_lake(LakeLocation.in_directory(tmp_path))
 
 
 def add_snapshots(

@@ -1,7 +1,7 @@
 -- 001_core_tables: the contract tables of REPORTS.md that the nightly run loads.
--- Fact tables carry no primary key: DuckDB's ART index on big tables costs 5x the load time and
--- 14x the memory. Uniqueness is enforced before loading; a date partition is replaced by
--- delete + insert in one transaction.
+-- The warehouse is a DuckLake, which has no PRIMARY KEY or UNIQUE constraint: each grain below is
+-- enforced by its loader (warehouse/load.py) before the rows land. A date partition is replaced
+-- by delete + insert in one transaction; dim_influencer is upserted with MERGE INTO.
 
 -- grain: one row per (platform, handle); replaced whole from the roster file on every run.
 create table roster (
@@ -9,8 +9,7 @@ create table roster (
     handle varchar not null,
     connected boolean not null,
     country varchar,
-    category varchar,
-    primary key (platform, handle)
+    category varchar
 );
 
 -- grain: one row per (platform, account_id).
@@ -22,8 +21,7 @@ create table dim_influencer (
     country varchar,
     category varchar,
     first_seen_date date not null,
-    last_seen_date date not null,
-    primary key (platform, account_id)
+    last_seen_date date not null
 );
 
 -- grain: one row per (platform, account_id, snapshot_date); counts as of the end of that UTC day.

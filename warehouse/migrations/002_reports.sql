@@ -22,9 +22,10 @@ insert into dim_tier (tier, min_followers, max_followers, tier_order) values
 
 -- grain: one row per brand_id.
 create table dim_brand (
-    brand_id varchar primary key,
+    brand_id varchar not null,
     name varchar not null,
-    recruit_tiers varchar[] not null default ['micro']
+    -- the brand loader writes ['micro'] when the brand file names none
+    recruit_tiers varchar[] not null
 );
 
 -- grain: one row per (brand_id, dimension) the brand gives a weight to: λ before normalisation.

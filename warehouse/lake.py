@@ -1,0 +1,147 @@
+"""The warehouse is a DuckLake: Parquet data files under a data path, and a catalog that records
+which files make up each table at each snapshot.
+
+The catalog is a SQLite file by default (embedded, nothing to run) or a PostgreSQL database when
+several machines write (``docs/scale-out.md``). Every commit is a snapshot: a reader sees the last
+complete one while a load runs, so analysts attach the same lake read-only and are never blocked,
+and ``AT (VERSION => n)`` answers what a table said at an earlier snapshot.
+
+Every connection is an in-memory DuckDB with the lake attached as ``lake`` and selected with
+``USE``, so the rest of the code names tables as if they were local. The DuckDB extensions come
+from the PyPI wheels pinned beside DuckDB and are installed from their files: nothing is
+downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from warehouse.migrate import apply_migrations
+from warehouse.snapshots import LAKE
+
+EXTENSIONS = ("ducklake", "sqlite_scanner", "postgres_scanner")
+POSTGRES_PREFIX = "postgres:"
+_PASSWORD = re.compile(r"(password\s*=\s*)(\S+)", re.IGNORECASE)
+
+
+class LakeNotFound(FileNotFoundError):
+    """A reader asked for a lake that no run has created yet."""
+
+
+@dataclass(frozen=True)
+class LakeLocation:
+    """Where the lake lives: its catalog and the directory of its data files.
+
+    ``catalog`` is the path of a SQLite file, or ``postgres:`` followed by a libpq connection
+    string (``postgres:dbname=lake host=db.internal user=pipeline``) for a catalog that several
+    machines write to at once.
+    """
+
+    catalog: str
+    data_path: Path
+
+    @classmethod
+    def in_directory(cls, directory: Path) -> LakeLocation:
+        """The default layout: ``<directory>/lake.sqlite`` and ``<directory>/lake/``."""
+        return cls(str(directory / "lake.sqlite"), directory / "lake")
+
+    @property
+    def on_postgres(self) -> bool:
+        return self.catalog.startswith(POSTGRES_PREFIX)
+
+    @property
+    def attach_target(self) -> str:
+        """What follows ``ATTACH``: ``ducklake:sqlite:<file>`` or ``ducklake:postgres:<dsn>``."""
+        if self.on_postgres:
+            return f"ducklake:{self.catalog}"
+        return f"ducklake:sqlite:{Path(self.catalog).resolve()}"
+
+    def attach_statement(self, *, read_only: bool) -> str:
+        """The ``ATTACH`` an analyst's own DuckDB (CLI, Python, DBeaver) runs to read the lake."""
+        options = [f"DATA_PATH {_quote(str(self.data_path.resolve()) + '/')}"]
+        if read_only:
+            options.append("READ_ONLY")
+        return f"ATTACH {_quote(self.attach_target)} AS {LAKE} ({', '.join(options)})"
+
+    def describe(self) -> str:
+        """The catalog and data path for messages, with any password hidden."""
+        catalog = _PASSWORD.sub(r"\1***", self.catalog)
+        return f"catalog {catalog}, data files under {self.data_path}"
+
+
+def extension_file(name: str) -> Path:
+    """The extension file shipped by the ``duckdb-extension-<name>`` wheel for this DuckDB."""
+    package = f"duckdb_extension_{name}"
+    try:
+        root = resources.files(package)
+    except ModuleNotFoundError:
+        raise RuntimeError(
+            f"the DuckDB extension {name} is not installed: run `make install` (it installs "
+            f"duckdb-extension-{name.replace('_', '-')}=={duckdb.__version__} from PyPI)"
+        ) from None
+    path = Path(str(root)) / "extensions" / f"v{duckdb.__version__}" / f"{name}.duckdb_extension"
+    if not path.exists():
+        raise RuntimeError(
+            f"{path} is missing: the {package} wheel does not match DuckDB {duckdb.__version__}; "
+            "pin both to the same version and run `make install`"
+        )
+    return path
+
+
+def install_extensions(connection: duckdb.DuckDBPyConnection) -> None:
+    """Install the lake's extensions from their wheels unless DuckDB already has them.
+
+    They go to DuckDB's extension directory (``~/.duckdb/extensions``), where the DuckDB CLI of
+    ``make sql`` finds them too.
+    """
+    installed = {
+        row[0]
+        for row in connection.execute(
+            "select extension_name from duckdb_extensions() where installed"
+        ).fetchall()
+    }
+    for name in EXTENSIONS:
+        if name not in installed:
+            connection.execute(f"install {_quote(str(extension_file(name)))}")
+
+
+def open_lake(
+    location: LakeLocation, *, read_only: bool = False, threads: int | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A connection with the lake attached as ``lake`` and in use.
+
+    A read-write connection creates the lake if needed and applies the migrations; a read-only
+    one refuses a lake that does not exist yet and never blocks (or waits for) a writer.
+    """
+    if not location.on_postgres and read_only and not Path(location.catalog).exists():
+        raise LakeNotFound(
+            f"no lake at {location.catalog} yet: run `influencers nightly` (or `make demo`) "
+            "first, or point INFLUENCERS_LAKE_CATALOG at an existing catalog"
+        )
+    connection = duckdb.connect()
+    try:
+        if threads is not None:
+            connection.execute(f"set threads = {int(threads)}")
+        install_extensions(connection)
+        connection.execute("load ducklake")
+        if not read_only:
+            location.data_path.mkdir(parents=True, exist_ok=True)
+            if not location.on_postgres:
+                Path(location.catalog).parent.mkdir(parents=True, exist_ok=True)
+        connection.execute(location.attach_statement(read_only=read_only))
+        connection.execute(f"use {LAKE}")
+        if not read_only:
+            apply_migrations(connection)
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
