@@ -155,6 +155,15 @@ class Settings(BaseSettings):
         description="Directory of the lake's Parquet files (default <data_dir>/lake/); shared "
         "storage every worker mounts at the same path when the catalog is on PostgreSQL.",
     )
+    snapshot_retention_days: int = Field(
+        90, ge=1, description="Snapshots (time travel) the maintenance flow keeps, in days."
+    )
+    orphan_min_age_hours: float = Field(
+        6.0,
+        ge=0,
+        description="Age under which maintenance leaves an unrecorded data file alone (a load "
+        "on another worker may be about to commit it).",
+    )
     max_quarantine_share: float = Field(
         0.05,
         ge=0.0,

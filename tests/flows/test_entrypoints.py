@@ -37,4 +37,5 @@ def test_scheduled_deployments_take_their_schedule_from_the_environment() -> Non
 
     assert schedules["nightly"][0]["cron"] == "{{ $INFLUENCERS_NIGHTLY_CRON }}"
     assert schedules["weekly-reports"][0]["timezone"] == "{{ $INFLUENCERS_SCHEDULE_TIMEZONE }}"
+    assert schedules["maintenance"][0]["cron"] == "{{ $INFLUENCERS_MAINTENANCE_CRON }}"
     assert schedules["backfill"] == []
