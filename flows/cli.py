@@ -172,6 +172,30 @@ def snapshots(
     )
 
 
+@app.command("import-duckdb")
+def import_duckdb(
+    path: Annotated[
+        Path, typer.Argument(help="The old warehouse file, e.g. data/warehouse.duckdb.")
+    ],
+) -> None:
+    """Import a warehouse of the DuckDB-file era into a new lake, in one commit."""
+    from flows.settings import load_settings
+    from warehouse.lake import open_lake
+    from warehouse.upgrade import ImportRefused, import_duckdb_warehouse
+
+    lake = load_settings().lake
+    connection = open_lake(lake)
+    try:
+        imported = import_duckdb_warehouse(connection, path)
+    except ImportRefused as error:
+        _fail(str(error))
+    finally:
+        connection.close()
+    for table, rows in imported.items():
+        console.print(f"{table}: {rows:,} rows")
+    console.print(f"Imported {path} into the lake ({lake.describe()}).")
+
+
 def _fail(message: str) -> NoReturn:
     console.print(f"[red]error:[/] {message}")
     raise typer.Exit(code=2)
