@@ -1,8 +1,9 @@
 """The backfill flow: one nightly run per date, each its own flow run on the work pool.
 
-Different dates extract and validate in parallel on whichever workers are free; their writes to
-the warehouse are serialised by the ``warehouse-writer`` global concurrency limit taken inside
-``nightly``. A backfill over dates already loaded changes nothing (each nightly run replaces its
+Different dates extract, validate and load in parallel on whichever workers are free, each load
+one commit of the lake. With the default SQLite catalog the commits take turns through the
+``warehouse-writer`` global concurrency limit taken inside ``nightly``; a PostgreSQL catalog takes
+them at once (docs/scale-out.md). A backfill over dates already loaded changes nothing (each nightly run replaces its
 date's rows), and a date that failed can be re-run alone: start a backfill of that one date.
 """
 

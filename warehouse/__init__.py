@@ -1,1 +1,2 @@
-"""The DuckDB warehouse: connection, numbered SQL migrations, partition loaders, publishing."""
+"""The warehouse, a DuckLake: opening it, numbered SQL migrations, partition loaders, the weekly
+reports, labelled snapshots and maintenance."""
