@@ -3,8 +3,9 @@
 Different dates extract, validate and load in parallel on whichever workers are free, each load
 one commit of the lake. With the default SQLite catalog the commits take turns through the
 ``warehouse-writer`` global concurrency limit taken inside ``nightly``; a PostgreSQL catalog takes
-them at once (docs/scale-out.md). A backfill over dates already loaded changes nothing (each nightly run replaces its
-date's rows), and a date that failed can be re-run alone: start a backfill of that one date.
+them at once (docs/scale-out.md). A backfill over dates already loaded changes nothing (each
+nightly run replaces its date's rows), and a date that failed can be re-run alone: start a
+backfill of that one date.
 """
 
 from __future__ import annotations

@@ -172,6 +172,20 @@ def snapshots(
     )
 
 
+@app.command()
+def maintenance(
+    retention_days: Annotated[
+        int | None, typer.Option(min=1, help="Snapshots kept (default: the setting, 90).")
+    ] = None,
+) -> None:
+    """Compact the lake's small files, expire old snapshots, delete files no snapshot needs."""
+    _quiet_prefect()
+    from flows.maintenance import maintenance as maintenance_flow
+
+    report = maintenance_flow(retention_days=retention_days)
+    console.print(f"Maintenance: {report.summary()}")
+
+
 @app.command("import-duckdb")
 def import_duckdb(
     path: Annotated[
