@@ -10,7 +10,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 
-.PHONY: install browser postgres demo up down test test-all lint format docs lock clean
+.PHONY: install browser postgres demo sql up down test test-all lint format docs lock clean
 
 install: $(INSTALLED)
 
@@ -33,6 +33,13 @@ postgres:
 
 demo: install
 	$(BIN)/influencers demo
+
+# The DuckDB shell (duckdb-cli from PyPI) on the lake, attached read-only: it never blocks a run
+# and sees the last complete snapshot. `influencers sql --print-attach` checks that the lake
+# exists, installs the extensions from their wheels, and prints the ATTACH.
+sql: install
+	@attach="$$($(BIN)/influencers sql --print-attach)" || { echo "$$attach" >&2; exit 2; }; \
+	exec $(BIN)/duckdb -cmd "$$attach" -cmd "use lake"
 
 # A Prefect server on 127.0.0.1:4200 with the deployments of prefect.yaml and a worker; then open
 # http://127.0.0.1:4200 and start a backfill. `make down` stops them.

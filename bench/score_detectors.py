@@ -9,7 +9,10 @@ every account and the date of its jump or crossing) and prints precision and rec
 - outgrowing the tier: flagged when any week says `drifting` or `drifted`; truth: the `riser`
   archetype (a micro creator crossing into macro).
 
-    .venv/bin/python bench/score_detectors.py [--warehouse data/analytics.duckdb]
+    .venv/bin/python bench/score_detectors.py [--data-dir data]
+
+It reads the lake (``<data-dir>/lake.sqlite`` and ``<data-dir>/lake/``) read-only, so it can run
+while a nightly run commits.
 """
 
 from __future__ import annotations
@@ -19,9 +22,8 @@ import os
 import tempfile
 from pathlib import Path
 
-import duckdb
-
 from simulator import SimulatedWorld, write_truth
+from warehouse.lake import LakeLocation, LakeNotFound, open_lake
 
 DETECTORS = {
     "bought followers (anomalous_growth)": ("bought", "bool_or(anomalous_growth)"),
@@ -33,12 +35,12 @@ DETECTORS = {
 }
 
 
-def score(warehouse: Path, world: SimulatedWorld) -> list[tuple[str, str, int, int, int]]:
+def score(lake: LakeLocation, world: SimulatedWorld) -> list[tuple[str, str, int, int, int]]:
     """(platform, detector, true positives, flagged, actual) per platform and detector."""
     with tempfile.TemporaryDirectory() as work:
         truth_path = Path(work) / "truth.csv"
         write_truth(world, truth_path)
-        connection = duckdb.connect(str(warehouse), read_only=True)
+        connection = open_lake(lake, read_only=True)
         try:
             rows = []
             for name, (archetype, flag) in DETECTORS.items():
@@ -79,15 +81,24 @@ def score(warehouse: Path, world: SimulatedWorld) -> list[tuple[str, str, int, i
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--warehouse", type=Path, default=Path("data/analytics.duckdb"))
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(os.environ.get("INFLUENCERS_DATA_DIR", "data")),
+        help="the data directory of `make demo`, holding lake.sqlite and lake/",
+    )
     arguments = parser.parse_args()
     world = SimulatedWorld(
         seed=int(os.environ.get("INFLUENCERS_SIMULATOR_SEED", 7)),
         size=int(os.environ.get("INFLUENCERS_SIMULATOR_SIZE", 200)),
     )
+    try:
+        scores = score(LakeLocation.in_directory(arguments.data_dir), world)
+    except LakeNotFound as error:
+        parser.exit(2, f"{error}\n")
     print("| platform | detector | precision | recall | flagged | actual |")
     print("|---|---|---:|---:|---:|---:|")
-    for platform, name, hits, flagged, actual in score(arguments.warehouse, world):
+    for platform, name, hits, flagged, actual in scores:
         precision = f"{hits / flagged:.0%}" if flagged else "n/a"
         recall = f"{hits / actual:.0%}" if actual else "n/a"
         print(f"| {platform} | {name} | {precision} | {recall} | {flagged} | {actual} |")

@@ -15,6 +15,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 if TYPE_CHECKING:
+    import duckdb
+
     from warehouse.lake import LakeLocation
 
 app = typer.Typer(
@@ -107,12 +109,22 @@ def demo(
 
 @app.command()
 def sql(
-    query: Annotated[str, typer.Argument(help='One read-only query, e.g. "select * from roster".')],
+    query: Annotated[
+        str | None, typer.Argument(help='One read-only query, e.g. "select * from roster".')
+    ] = None,
     output_format: Annotated[
         str | None, typer.Option("--format", help="csv or parquet: write the whole result.")
     ] = None,
     output: Annotated[Path | None, typer.Option(help="File to write with --format.")] = None,
     max_rows: Annotated[int, typer.Option(min=1, help="Rows shown in the terminal.")] = 50,
+    print_attach: Annotated[
+        bool,
+        typer.Option(
+            "--print-attach",
+            help="Print the ATTACH statement that reads the lake read-only from your own DuckDB "
+            "(CLI, Python, DBeaver) and exit; `make sql` runs it.",
+        ),
+    ] = False,
 ) -> None:
     """Run one query against the lake, read-only (it never blocks or waits for a run)."""
     import duckdb
@@ -122,6 +134,11 @@ def sql(
     from warehouse.lake import LakeNotFound
 
     lake = load_settings().lake
+    if print_attach:
+        _print_attach_statement(lake)
+        return
+    if query is None:
+        _fail('give a query, e.g. influencers sql "select * from roster limit 10"')
     if (output_format is None) != (output is None):
         _fail("give --format and --output together (e.g. --format csv --output top.csv)")
     try:
@@ -145,19 +162,23 @@ def sql(
         )
 
 
+def _print_attach_statement(lake: LakeLocation) -> None:
+    """Print the read-only ATTACH, once the lake is known to open (and the extensions that
+    the DuckDB CLI loads are installed)."""
+    _open_or_fail(lake).close()
+    # Plain print: rich would wrap a long statement at the terminal's width.
+    typer.echo(lake.attach_statement(read_only=True))
+
+
 @app.command()
 def snapshots(
     limit: Annotated[int, typer.Option(min=1, help="Newest snapshots shown.")] = 30,
 ) -> None:
     """List the lake's snapshots, newest first, each labelled with the run that committed it."""
     from flows.settings import load_settings
-    from warehouse.lake import LakeNotFound, open_lake
     from warehouse.snapshots import list_snapshots
 
-    try:
-        connection = open_lake(load_settings().lake, read_only=True)
-    except LakeNotFound as error:
-        _fail(str(error))
+    connection = _open_or_fail(load_settings().lake)
     try:
         listing = list_snapshots(connection, limit)
     finally:
@@ -208,6 +229,20 @@ def import_duckdb(
     for table, rows in imported.items():
         console.print(f"{table}: {rows:,} rows")
     console.print(f"Imported {path} into the lake ({lake.describe()}).")
+
+
+def _open_or_fail(lake: LakeLocation) -> duckdb.DuckDBPyConnection:
+    """The lake opened read-only, or a message saying why not and what to do."""
+    import duckdb
+
+    from warehouse.lake import LakeNotFound, open_lake
+
+    try:
+        return open_lake(lake, read_only=True)
+    except LakeNotFound as error:
+        _fail(str(error))
+    except duckdb.Error as error:
+        _fail(f"cannot open the lake ({lake.describe()}): {error}")
 
 
 def _fail(message: str) -> NoReturn:

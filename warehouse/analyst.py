@@ -37,18 +37,46 @@ def check_read_only(sql: str) -> str:
         statements = duckdb.extract_statements(sql)
     except duckdb.ParserException as error:
         raise QueryRefused(f"the query does not parse: {error}") from None
-    if len(statements) != 1:
+    if not statements:
+        raise QueryRefused('give a query, e.g. "select * from roster limit 10"')
+    if len(statements) != 1 and not _is_one_pivot(statements):
         raise QueryRefused(
             f"give exactly one query, not {len(statements)} statements: run them one at a time"
         )
-    kind = statements[0].type
+    kind = statements[-1].type
     if kind not in READ_STATEMENTS:
         raise QueryRefused(
             f"`influencers sql` only reads: this is a {kind.name} statement. The lake is "
             "written by the pipeline's flows alone (nightly, weekly-reports, maintenance); to "
             "keep a result, use --format csv|parquet --output FILE"
         )
+    if kind == duckdb.StatementType.EXPLAIN:
+        # EXPLAIN ANALYZE runs what it explains: `explain analyze copy ... to 'file'` writes.
+        check_read_only(_explained(statements[0].query))
     return sql
+
+
+def _is_one_pivot(statements: list[duckdb.Statement]) -> bool:
+    """Whether the parser expanded one PIVOT (its CREATE TYPE of the pivoted values, then the
+    SELECT): the statements it made up carry no text of their own."""
+    return (
+        all(statement.query == "" for statement in statements)
+        and statements[-1].type == duckdb.StatementType.SELECT
+        and all(statement.type == duckdb.StatementType.CREATE for statement in statements[:-1])
+    )
+
+
+def _explained(explain: str) -> str:
+    """The statement an ``EXPLAIN [ANALYZE] [(options)] ...`` explains: the first rest of the
+    text, token by token, that parses as one statement."""
+    for offset, _ in duckdb.tokenize(explain)[1:]:
+        rest = explain[offset:]
+        try:
+            if len(duckdb.extract_statements(rest)) == 1:
+                return rest
+        except duckdb.ParserException:
+            continue
+    raise QueryRefused(f"cannot tell what this EXPLAIN explains: {explain}")
 
 
 def preview(location: LakeLocation, sql: str, max_rows: int) -> QueryPreview:
@@ -56,7 +84,7 @@ def preview(location: LakeLocation, sql: str, max_rows: int) -> QueryPreview:
     connection = open_lake(location, read_only=True)
     try:
         result = connection.execute(check_read_only(sql))
-        columns = [column[0] for column in result.description or []]
+        columns = _column_names(result)
         rows = result.fetchmany(max_rows + 1)
     finally:
         connection.close()
@@ -67,13 +95,33 @@ def export(location: LakeLocation, sql: str, output: Path, output_format: str) -
     """Write the whole result of ``sql`` to ``output`` (DuckDB streams it); return its rows."""
     if output_format not in OUTPUT_FORMATS:
         raise QueryRefused(f"--format {output_format!r}: choose one of {', '.join(OUTPUT_FORMATS)}")
-    query = check_read_only(sql).strip().rstrip(";")
+    query = _without_final_semicolons(check_read_only(sql))
     options = "format csv, header" if output_format == "csv" else "format parquet"
     target = "'" + str(output).replace("'", "''") + "'"
     output.parent.mkdir(parents=True, exist_ok=True)
     connection = open_lake(location, read_only=True)
     try:
-        written = connection.execute(f"copy ({query}) to {target} ({options})").fetchone()
+        # On lines of their own, so that a `-- comment` ending the query ends before the `)`.
+        result = connection.execute(f"copy (\n{query}\n) to {target} ({options})")
+        written = result.fetchone() if _column_names(result) == ["Count"] else None
+        if written is None:
+            # A PIVOT runs as two statements, and the COPY's count is not the last result.
+            reader = "read_csv" if output_format == "csv" else "read_parquet"
+            written = connection.execute(f"select count(*) from {reader}({target})").fetchone()
     finally:
         connection.close()
     return int(written[0]) if written else 0
+
+
+def _without_final_semicolons(sql: str) -> str:
+    """``sql`` up to its final ``;`` and anything after it (comments, spaces)."""
+    end = len(sql)
+    for offset, _ in reversed(duckdb.tokenize(sql)):
+        if sql[offset] != ";":
+            break
+        end = offset
+    return sql[:end]
+
+
+def _column_names(result: duckdb.DuckDBPyConnection) -> list[str]:
+    return [column[0] for column in result.description or []]

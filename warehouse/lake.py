@@ -14,7 +14,9 @@ downloaded at run time.
 
 from __future__ import annotations
 
+import contextlib
 import re
+import sqlite3
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -132,7 +134,7 @@ def open_lake(
         if not read_only:
             location.data_path.mkdir(parents=True, exist_ok=True)
             if not location.on_postgres:
-                Path(location.catalog).parent.mkdir(parents=True, exist_ok=True)
+                _use_write_ahead_log(Path(location.catalog))
         connection.execute(location.attach_statement(read_only=read_only))
         connection.execute(f"use {LAKE}")
         if not read_only:
@@ -141,6 +143,19 @@ def open_lake(
         connection.close()
         raise
     return connection
+
+
+def _use_write_ahead_log(catalog: Path) -> None:
+    """Put a SQLite catalog in WAL mode (it stays so, in the file), creating it if need be.
+
+    In SQLite's default rollback-journal mode a reader inside a transaction (an analyst's
+    ``BEGIN`` in the DuckDB CLI, or one long query) holds a lock that makes the nightly commit
+    fail with "database is locked"; with the write-ahead log readers and the writer never block
+    each other, and a reader keeps its snapshot until its transaction ends.
+    """
+    catalog.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.closing(sqlite3.connect(catalog, timeout=60)) as database:
+        database.execute("pragma journal_mode = wal")
 
 
 def _quote(text: str) -> str:
