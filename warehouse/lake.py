@@ -14,7 +14,9 @@ downloaded at run time.
 
 from __future__ import annotations
 
+import random
 import re
+import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -27,6 +29,11 @@ from warehouse.snapshots import LAKE
 EXTENSIONS = ("ducklake", "sqlite_scanner", "postgres_scanner")
 POSTGRES_PREFIX = "postgres:"
 _PASSWORD = re.compile(r"(password\s*=\s*)(\S+)", re.IGNORECASE)
+# Two workers attaching a new PostgreSQL catalog at once both create its tables; PostgreSQL
+# refuses the second (a duplicate key in pg_type) once the first has committed, so the second
+# attaches again and finds the lake made.
+LAKE_INIT_RACE = "Failed to initialize DuckLake"
+MAX_ATTACH_ATTEMPTS = 5
 
 
 class LakeNotFound(FileNotFoundError):
@@ -133,7 +140,7 @@ def open_lake(
             location.data_path.mkdir(parents=True, exist_ok=True)
             if not location.on_postgres:
                 Path(location.catalog).parent.mkdir(parents=True, exist_ok=True)
-        connection.execute(location.attach_statement(read_only=read_only))
+        _attach(connection, location, read_only=read_only)
         connection.execute(f"use {LAKE}")
         if not read_only:
             apply_migrations(connection)
@@ -141,6 +148,19 @@ def open_lake(
         connection.close()
         raise
     return connection
+
+
+def _attach(
+    connection: duckdb.DuckDBPyConnection, location: LakeLocation, *, read_only: bool
+) -> None:
+    for attempt in range(1, MAX_ATTACH_ATTEMPTS + 1):
+        try:
+            connection.execute(location.attach_statement(read_only=read_only))
+            return
+        except duckdb.Error as error:
+            if LAKE_INIT_RACE not in str(error) or attempt == MAX_ATTACH_ATTEMPTS:
+                raise
+            time.sleep(random.uniform(0.1, 0.5) * attempt)
 
 
 def _quote(text: str) -> str:
