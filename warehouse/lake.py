@@ -40,6 +40,10 @@ class LakeNotFound(FileNotFoundError):
     """A reader asked for a lake that no run has created yet."""
 
 
+class CatalogUnreachable(ConnectionError):
+    """The lake's PostgreSQL catalog refused the connection or did not answer."""
+
+
 @dataclass(frozen=True)
 class LakeLocation:
     """Where the lake lives: its catalog and the directory of its data files.
@@ -158,6 +162,17 @@ def _attach(
             connection.execute(location.attach_statement(read_only=read_only))
             return
         except duckdb.Error as error:
+            if location.on_postgres and "Unable to connect to Postgres" in str(error):
+                # libpq's words come after the connection string (which may hold a password).
+                said = str(error).split('": ', 1)[-1]
+                reason = " ".join(_PASSWORD.sub(r"\1***", said).split())
+                stop = "" if reason.endswith((".", "?")) else "."
+                raise CatalogUnreachable(
+                    f"cannot connect to the lake's catalog ({location.describe()}): {reason}{stop} "
+                    "Check INFLUENCERS_LAKE_CATALOG (host, port, dbname, user), that PostgreSQL "
+                    "accepts connections from this machine, and that the password is in "
+                    "PGPASSWORD or ~/.pgpass (docs/scale-out.md)"
+                ) from None
             if LAKE_INIT_RACE not in str(error) or attempt == MAX_ATTACH_ATTEMPTS:
                 raise
             time.sleep(random.uniform(0.1, 0.5) * attempt)

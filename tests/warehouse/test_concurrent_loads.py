@@ -20,7 +20,7 @@ import polars as pl
 import pytest
 from postgres_cluster import lake_catalog, postgres_cluster
 
-from warehouse.lake import LakeLocation, open_lake
+from warehouse.lake import CatalogUnreachable, LakeLocation, open_lake
 from warehouse.load import PartitionLoad, is_commit_conflict, load_partition
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(240)]
@@ -227,3 +227,17 @@ def test_workers_creating_a_new_lake_at_once_all_open_it(
         "select count(*) from ducklake_snapshots('lake') where commit_message like 'migrations%'"
     )
     assert migrations.fetchall() == [(1,)]
+
+
+def test_a_worker_with_a_wrong_password_is_told_what_to_check(
+    catalogs: dict[str, str], tmp_path: Path
+) -> None:
+    wrong = LakeLocation(f"{catalogs['lake_conflict']} password=not-the-one", tmp_path / "lake")
+
+    with pytest.raises(CatalogUnreachable) as refused:
+        open_lake(wrong)
+
+    message = str(refused.value)
+    assert 'password authentication failed for user "prefect"' in message
+    assert "PGPASSWORD or ~/.pgpass" in message
+    assert "not-the-one" not in message
