@@ -23,6 +23,7 @@ import importlib.util
 import logging
 import multiprocessing
 import os
+import re
 import tempfile
 import time
 from collections import Counter
@@ -33,6 +34,8 @@ from typing import Any
 
 import polars as pl
 
+from warehouse.load import MAX_LOAD_ATTEMPTS
+
 ROOT = Path(__file__).resolve().parents[1]
 FIRST_DATE = dt.date(2026, 9, 1)
 
@@ -42,18 +45,22 @@ class Outcome:
     process: int
     loads: int
     failures: Counter[str]
-    retries: int
+    retries: Counter[str]
     seconds: float
 
 
 class RetryCounter(logging.Handler):
+    """Counts load_partition's retries, by the table DuckLake named in the conflict."""
+
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
-        self.count = 0
+        self.tables: Counter[str] = Counter()
 
     def emit(self, record: logging.LogRecord) -> None:
-        if "retrying" in record.getMessage():
-            self.count += 1
+        message = record.getMessage()
+        if "retrying" in message:
+            found = re.search(r'table with index "(\d+)"', message)
+            self.tables[found.group(1) if found else "(no table named)"] += 1
 
 
 def partition(day: dt.date, accounts: int, posts: int) -> Any:
@@ -141,9 +148,13 @@ def load_dates(
     from warehouse.lake import LakeLocation, open_lake
     from warehouse.load import load_partition
 
+    # DuckDB draws a progress bar on the terminal for slow statements: keep the table readable.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
     counter = RetryCounter()
     logging.getLogger("warehouse.load").addHandler(counter)
     connection = open_lake(LakeLocation(catalog, Path(data_path)), threads=1)
+    connection.execute("set enable_progress_bar = false")
     if options["ducklake_retries"] is not None:
         connection.execute(f"set ducklake_max_retry_count = {int(options['ducklake_retries'])}")
     loads = [partition(day, options["accounts"], options["posts"]) for day in dates]
@@ -157,7 +168,14 @@ def load_dates(
             done += 1
         except (duckdb.Error, RuntimeError) as error:
             failures[_kind(error)] += 1
-    results.put(Outcome(process, done, failures, counter.count, time.perf_counter() - began))
+    seconds = time.perf_counter() - began
+    names = dict(
+        connection.execute(
+            "select table_id::varchar, table_name from __ducklake_metadata_lake.ducklake_table"
+        ).fetchall()
+    )
+    retries = Counter({names.get(table, table): n for table, n in counter.tables.items()})
+    results.put(Outcome(process, done, failures, retries, seconds))
     connection.close()
 
 
@@ -179,6 +197,7 @@ def check_lake(catalog: str, data_path: Path, dates: list[dt.date], accounts: in
     from warehouse.lake import LakeLocation, open_lake
 
     connection = open_lake(LakeLocation(catalog, data_path), read_only=True)
+    connection.execute("set enable_progress_bar = false")
     try:
         per_date = dict(
             connection.execute(
@@ -232,13 +251,14 @@ def run(catalog: str, data_path: Path, processes: int, options: dict[str, Any]) 
         worker.join()
     loads = sum(o.loads for o in outcomes)
     failures = sum((o.failures for o in outcomes), Counter())
-    retries = sum(o.retries for o in outcomes)
+    retries = sum((o.retries for o in outcomes), Counter())
     seconds = max(o.seconds for o in outcomes)
     verdict = check_lake(catalog, data_path, dates, options["accounts"]) if not failures else "-"
     failed = ", ".join(f"{count} {kind!r}" for kind, count in failures.items()) or "0"
+    tables = ", ".join(f"{table} {n}" for table, n in retries.most_common())
     return (
-        f"| {processes} | {len(dates)} | {loads} | {failed} | {retries} | {seconds:.1f} | "
-        f"{loads / seconds:.2f} | {verdict} |"
+        f"| {processes} | {len(dates)} | {loads} | {failed} | {retries.total()}"
+        f"{f' ({tables})' if tables else ''} | {seconds:.1f} | {loads / seconds:.2f} | {verdict} |"
     )
 
 
@@ -249,7 +269,9 @@ def main() -> None:
     parser.add_argument("--dates", type=int, default=5, help="dates each process loads")
     parser.add_argument("--accounts", type=int, default=1000)
     parser.add_argument("--posts", type=int, default=20, help="posts per account and date")
-    parser.add_argument("--attempts", type=int, default=8, help="load_partition's max_attempts")
+    parser.add_argument(
+        "--attempts", type=int, default=MAX_LOAD_ATTEMPTS, help="load_partition's max_attempts"
+    )
     parser.add_argument(
         "--ducklake-retries", type=int, default=None, help="ducklake_max_retry_count (default 10)"
     )
@@ -267,11 +289,15 @@ def main() -> None:
     print(
         f"{args.catalog} catalog; each process loads {args.dates} dates of {args.accounts} "
         f"accounts x {args.posts} posts; load_partition attempts {args.attempts}, "
-        f"ducklake_max_retry_count {args.ducklake_retries or 'default (10)'}; "
+        "ducklake_max_retry_count "
+        f"{'default (10)' if args.ducklake_retries is None else args.ducklake_retries}; "
         f"{'PostgreSQL fsync off; ' if args.no_fsync and args.catalog == 'postgres' else ''}"
         f"{os.cpu_count()} CPUs"
     )
-    print("| processes | dates | loaded | failed | retries | seconds | commits/s | lake |")
+    print(
+        "| processes | dates | loaded | failed | retries (table in conflict) | seconds "
+        "| commits/s | lake |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     with ExitStack() as stack:
         root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-commits-")))

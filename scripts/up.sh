@@ -10,6 +10,7 @@
 #   INFLUENCERS_WORKERS     how many workers to start on this machine (default 1)
 #   INFLUENCERS_WORKER_LIMIT  flow runs one worker runs at once       (default 4)
 #   INFLUENCERS_RUN_DIR     where pids and logs go                    (default .prefect/run)
+#   PREFECT_UI_API_URL      the API's address as browsers reach it   (default the local one)
 #   PREFECT_API_DATABASE_CONNECTION_URL  PostgreSQL instead of SQLite (docs/scale-out.md)
 #   INFLUENCERS_LAKE_CATALOG, INFLUENCERS_LAKE_DATA_PATH, PGPASSWORD  the lake the workers write
 #                           (default data/lake.sqlite; PostgreSQL for several writers, same doc)
@@ -27,8 +28,9 @@ mkdir -p "$run_dir"
 
 export PREFECT_SERVER_ANALYTICS_ENABLED=false DO_NOT_TRACK=1
 export PREFECT_API_URL="http://127.0.0.1:${port}/api"
-# The UI looks for its API on port 4200 unless told otherwise.
-export PREFECT_UI_API_URL="$PREFECT_API_URL"
+# The UI looks for its API on port 4200 unless told otherwise; browsers on other machines need
+# the server's network address here (docs/scale-out.md).
+export PREFECT_UI_API_URL="${PREFECT_UI_API_URL:-$PREFECT_API_URL}"
 export INFLUENCERS_NIGHTLY_CRON=${INFLUENCERS_NIGHTLY_CRON:-"0 2 * * *"}
 export INFLUENCERS_WEEKLY_CRON=${INFLUENCERS_WEEKLY_CRON:-"0 6 * * 1"}
 export INFLUENCERS_MAINTENANCE_CRON=${INFLUENCERS_MAINTENANCE_CRON:-"0 4 * * 0"}

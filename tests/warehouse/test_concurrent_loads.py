@@ -21,7 +21,7 @@ import pytest
 from postgres_cluster import lake_catalog, postgres_cluster
 
 from warehouse.lake import CatalogUnreachable, LakeLocation, open_lake
-from warehouse.load import PartitionLoad, is_commit_conflict, load_partition
+from warehouse.load import MAX_LOAD_ATTEMPTS, PartitionLoad, is_commit_conflict, load_partition
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(240)]
 
@@ -188,7 +188,7 @@ def test_loads_of_different_dates_at_once_each_commit_once(
     # DuckLake refused a commit at least once, and the load ran again
     assert retries, "no two loads ever committed at the same moment"
     assert "Transaction conflict" in retries[0].getMessage()
-    assert "(attempt 2 of 8)" in retries[0].getMessage()
+    assert f"(attempt 2 of {MAX_LOAD_ATTEMPTS})" in retries[0].getMessage()
 
 
 def test_an_error_that_is_not_a_conflict_is_not_retried(
