@@ -10,7 +10,10 @@
 #   INFLUENCERS_WORKERS     how many workers to start on this machine (default 1)
 #   INFLUENCERS_WORKER_LIMIT  flow runs one worker runs at once       (default 4)
 #   INFLUENCERS_RUN_DIR     where pids and logs go                    (default .prefect/run)
+#   PREFECT_UI_API_URL      the API's address as browsers reach it   (default the local one)
 #   PREFECT_API_DATABASE_CONNECTION_URL  PostgreSQL instead of SQLite (docs/scale-out.md)
+#   INFLUENCERS_LAKE_CATALOG, INFLUENCERS_LAKE_DATA_PATH, PGPASSWORD  the lake the workers write
+#                           (default data/lake.sqlite; PostgreSQL for several writers, same doc)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,12 +28,15 @@ mkdir -p "$run_dir"
 
 export PREFECT_SERVER_ANALYTICS_ENABLED=false DO_NOT_TRACK=1
 export PREFECT_API_URL="http://127.0.0.1:${port}/api"
-# The UI looks for its API on port 4200 unless told otherwise.
-export PREFECT_UI_API_URL="$PREFECT_API_URL"
+# The UI looks for its API on port 4200 unless told otherwise; browsers on other machines need
+# the server's network address here (docs/scale-out.md).
+export PREFECT_UI_API_URL="${PREFECT_UI_API_URL:-$PREFECT_API_URL}"
 export INFLUENCERS_NIGHTLY_CRON=${INFLUENCERS_NIGHTLY_CRON:-"0 2 * * *"}
 export INFLUENCERS_WEEKLY_CRON=${INFLUENCERS_WEEKLY_CRON:-"0 6 * * 1"}
 export INFLUENCERS_MAINTENANCE_CRON=${INFLUENCERS_MAINTENANCE_CRON:-"0 4 * * 0"}
 export INFLUENCERS_SCHEDULE_TIMEZONE=${INFLUENCERS_SCHEDULE_TIMEZONE:-UTC}
+# The warehouse package's warnings (a load retried after a commit conflict) in the runs' logs.
+export PREFECT_LOGGING_EXTRA_LOGGERS=${PREFECT_LOGGING_EXTRA_LOGGERS:-warehouse}
 
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
@@ -60,6 +66,9 @@ PY
 
 "$prefect" work-pool inspect influencers >/dev/null 2>&1 \
   || "$prefect" work-pool create influencers --type process >/dev/null
+# One slot: runs writing a lake whose catalog is a SQLite file take turns for it. The limit lives
+# on the server and the catalog is each worker's setting, so it is always created; runs writing a
+# PostgreSQL catalog never take it.
 "$prefect" global-concurrency-limit inspect warehouse-writer >/dev/null 2>&1 \
   || "$prefect" global-concurrency-limit create warehouse-writer --limit 1 >/dev/null
 "$prefect" --no-prompt deploy --all >"$run_dir/deploy.log" 2>&1 \

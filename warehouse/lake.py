@@ -15,8 +15,10 @@ downloaded at run time.
 from __future__ import annotations
 
 import contextlib
+import random
 import re
 import sqlite3
+import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -29,10 +31,19 @@ from warehouse.snapshots import LAKE
 EXTENSIONS = ("ducklake", "sqlite_scanner", "postgres_scanner")
 POSTGRES_PREFIX = "postgres:"
 _PASSWORD = re.compile(r"(password\s*=\s*)(\S+)", re.IGNORECASE)
+# Two workers attaching a new PostgreSQL catalog at once both create its tables; PostgreSQL
+# refuses the second (a duplicate key in pg_type) once the first has committed, so the second
+# attaches again and finds the lake made.
+LAKE_INIT_RACE = "Failed to initialize DuckLake"
+MAX_ATTACH_ATTEMPTS = 5
 
 
 class LakeNotFound(FileNotFoundError):
     """A reader asked for a lake that no run has created yet."""
+
+
+class CatalogUnreachable(ConnectionError):
+    """The lake's PostgreSQL catalog refused the connection or did not answer."""
 
 
 @dataclass(frozen=True)
@@ -135,7 +146,7 @@ def open_lake(
             location.data_path.mkdir(parents=True, exist_ok=True)
             if not location.on_postgres:
                 _use_write_ahead_log(Path(location.catalog))
-        connection.execute(location.attach_statement(read_only=read_only))
+        _attach(connection, location, read_only=read_only)
         connection.execute(f"use {LAKE}")
         if not read_only:
             apply_migrations(connection)
@@ -156,6 +167,30 @@ def _use_write_ahead_log(catalog: Path) -> None:
     catalog.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.closing(sqlite3.connect(catalog, timeout=60)) as database:
         database.execute("pragma journal_mode = wal")
+
+
+def _attach(
+    connection: duckdb.DuckDBPyConnection, location: LakeLocation, *, read_only: bool
+) -> None:
+    for attempt in range(1, MAX_ATTACH_ATTEMPTS + 1):
+        try:
+            connection.execute(location.attach_statement(read_only=read_only))
+            return
+        except duckdb.Error as error:
+            if location.on_postgres and "Unable to connect to Postgres" in str(error):
+                # libpq's words come after the connection string (which may hold a password).
+                said = str(error).split('": ', 1)[-1]
+                reason = " ".join(_PASSWORD.sub(r"\1***", said).split())
+                stop = "" if reason.endswith((".", "?")) else "."
+                raise CatalogUnreachable(
+                    f"cannot connect to the lake's catalog ({location.describe()}): {reason}{stop} "
+                    "Check INFLUENCERS_LAKE_CATALOG (host, port, dbname, user), that PostgreSQL "
+                    "accepts connections from this machine, and that the password is in "
+                    "PGPASSWORD or ~/.pgpass (docs/scale-out.md)"
+                ) from None
+            if LAKE_INIT_RACE not in str(error) or attempt == MAX_ATTACH_ATTEMPTS:
+                raise
+            time.sleep(random.uniform(0.1, 0.5) * attempt)
 
 
 def _quote(text: str) -> str:

@@ -5,11 +5,22 @@ duplicates them; ``dim_influencer`` is upserted with ``MERGE INTO``. The lake ha
 constraint, so each grain is checked here before the commit. A load killed half-way leaves its
 Parquet files unreferenced by any snapshot (the maintenance flow deletes them) and the last
 snapshot as it was.
+
+Loads of different dates may commit at the same time (several workers on a PostgreSQL catalog,
+docs/scale-out.md). DuckLake checks a commit against those made since its transaction began: it
+refuses one that deletes rows another inserted, or inserts where another deleted ("Transaction
+conflict"), and retries by itself only the race for the next snapshot id
+(``ducklake_max_retry_count``). Every load replaces the whole ``roster``, so two concurrent loads
+always collide there, and the one refused is run again, whole, on the newer snapshot: commits of
+concurrent loads take turns, and each load stays one commit.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import random
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +28,8 @@ import duckdb
 import polars as pl
 
 from warehouse.snapshots import commit
+
+log = logging.getLogger(__name__)
 
 FACT_KEYS = {
     "fact_profile_daily": ("platform", "account_id", "snapshot_date"),
@@ -50,6 +63,15 @@ when not matched then insert (
     incoming.country, incoming.category, incoming.first_seen_date, incoming.last_seen_date
 )
 """
+# What DuckLake says when it refuses a commit because of a concurrent one: a conflict found on
+# checking the snapshots committed meanwhile, or its own retries for a snapshot id used up.
+COMMIT_CONFLICT_MARKERS = ("Transaction conflict", "Exceeded the maximum retry count")
+# A load commits in about a second, and each collision lets one of the loads through. Measured
+# with 8 processes doing nothing but load: 8 tries left 1 load of 32 refused every time; 20
+# tries, with waits growing to 30 s (a few minutes in all), outlast far busier bursts.
+MAX_LOAD_ATTEMPTS = 20
+FIRST_RETRY_WAIT_SECONDS = 0.5
+MAX_RETRY_WAIT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -85,11 +107,82 @@ class PartitionLoad:
         }
 
 
-def load_partition(connection: duckdb.DuckDBPyConnection, load: PartitionLoad) -> None:
-    """Replace the partition's rows in every table, in one labelled commit."""
+def load_partition(
+    connection: duckdb.DuckDBPyConnection,
+    load: PartitionLoad,
+    *,
+    max_attempts: int = MAX_LOAD_ATTEMPTS,
+    first_retry_wait: float = FIRST_RETRY_WAIT_SECONDS,
+) -> None:
+    """Replace the partition's rows in every table, in one labelled commit.
+
+    A commit refused for a concurrent one is run again from the start, up to ``max_attempts``
+    times, after a random wait of up to ``first_retry_wait`` seconds, doubling each time (so that
+    the losers of one collision do not collide again); each retry is logged. Any other error is
+    raised at once.
+    """
     unknown = set(load.facts) - set(FACT_PARTITIONS)
     if unknown:
         raise ValueError(f"not a partitioned fact table: {sorted(unknown)}")
+    attempt = 1
+    while True:
+        try:
+            _anchor_roster(connection, load)
+            _replace_partition(connection, load)
+            return
+        except duckdb.TransactionException as error:
+            if not is_commit_conflict(error):
+                raise
+            if attempt >= max_attempts:
+                raise CommitConflict(
+                    f"{load.commit_message}: the lake refused the commit {attempt} times for "
+                    "concurrent commits; re-run the date (it replaces what is there), and if it "
+                    "keeps happening, look for a writer that commits without pause "
+                    f"({_first_line(error)})"
+                ) from error
+            wait = random.uniform(
+                0, min(MAX_RETRY_WAIT_SECONDS, first_retry_wait * 2 ** (attempt - 1))
+            )
+            log.warning(
+                "%s: commit refused for a concurrent commit (%s); retrying in %.1f s "
+                "(attempt %d of %d)",
+                load.commit_message,
+                _first_line(error),
+                wait,
+                attempt + 1,
+                max_attempts,
+            )
+            time.sleep(wait)
+            attempt += 1
+
+
+class CommitConflict(RuntimeError):
+    """A load was refused for concurrent commits on every attempt."""
+
+
+def is_commit_conflict(error: duckdb.Error) -> bool:
+    """Whether DuckLake refused a commit because of a concurrent one (retrying may succeed)."""
+    return isinstance(error, duckdb.TransactionException) and any(
+        marker in str(error) for marker in COMMIT_CONFLICT_MARKERS
+    )
+
+
+def _anchor_roster(connection: duckdb.DuckDBPyConnection, load: PartitionLoad) -> None:
+    """Commit the roster on its own if the lake has none yet.
+
+    DuckLake sees two commits collide only where one deletes from a table the other inserts into:
+    the first loads of a new lake only insert (into an empty roster and ``dim_influencer``), so
+    two at once would both commit and ``dim_influencer`` would hold every account twice. With a
+    roster already there, every load deletes it, so concurrent loads always collide and take
+    turns.
+    """
+    if load.roster.is_empty() or connection.execute("select count(*) from roster").fetchall()[0][0]:
+        return
+    with commit(connection, f"roster for {load.commit_message}", load.commit_run):
+        insert_rows(connection, "roster", load.roster)
+
+
+def _replace_partition(connection: duckdb.DuckDBPyConnection, load: PartitionLoad) -> None:
     with commit(connection, load.commit_message, load.commit_run):
         connection.execute("delete from roster")
         insert_rows(connection, "roster", load.roster)
@@ -150,6 +243,13 @@ def insert_parquet(connection: duckdb.DuckDBPyConnection, table: str, path: Path
     connection.execute(
         f"insert into {table} ({columns}) select {columns} from read_parquet(?)", [str(path)]
     )
+
+
+def _first_line(error: BaseException) -> str:
+    """The line of a DuckLake error that says what conflicted (its SQL can run to pages)."""
+    lines = str(error).splitlines() or [type(error).__name__]
+    saying = [line for line in lines if any(m in line for m in COMMIT_CONFLICT_MARKERS)]
+    return (saying or lines)[0][:300]
 
 
 def _refuse_duplicates(

@@ -1,9 +1,12 @@
-"""Deployments on a real Prefect server with two workers, as `make up` starts them (the server on
-PostgreSQL, as docs/scale-out.md describes for more than one worker).
+"""Deployments on a real Prefect server with two workers, as `make up` starts them, set up for
+scale-out as docs/scale-out.md describes: the server's database and the lake's catalog are two
+databases of one PostgreSQL cluster, and both workers share the lake's data path.
 
 One module-scoped stack (server, work pool, concurrency limit, deployments from prefect.yaml,
 two process workers, the simulated platforms on a fixed port) serves every test here; each test
-reads what the backfills it triggers leave behind.
+reads what the backfills it triggers leave behind. With the catalog on PostgreSQL the nightly
+runs take no `warehouse-writer` slot, so the dates of a backfill load at the same time
+(``tests/flows/test_warehouse_writer.py`` covers the slot a SQLite catalog needs).
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
-from postgres_cluster import database_url, free_port, postgres_cluster
+from postgres_cluster import DB_NAME, database_url, free_port, lake_catalog, postgres_cluster
 
 from simulator import FaultConfig, SimulatedWorld, SimulatorServer, write_roster
 from warehouse.lake import LakeLocation, open_lake
@@ -30,6 +34,16 @@ DATES = [dt.date(2026, 10, 12) + dt.timedelta(days=offset) for offset in range(7
 DOWN_DATE = DATES[3]
 TOKEN = "tok-deploy-5b0c1e9d7a"
 TIMEZONE = "Europe/Paris"
+LAKE_DATABASE = "lake"
+# The key of each contract table's grain, and the date column of the partitioned ones.
+GRAINS = {
+    "roster": ("platform", "handle"),
+    "dim_influencer": ("platform", "account_id"),
+    "fact_profile_daily": ("platform", "account_id", "snapshot_date"),
+    "fact_post_metrics": ("platform", "post_id", "observed_date"),
+    "fact_audience_share": ("platform", "account_id", "as_of_date", "dimension", "bucket"),
+    "quarantine": ("source", "entity", "partition_date", "landed_file", "line_number"),
+}
 
 pytestmark = [pytest.mark.timeout(900), pytest.mark.postgres]
 
@@ -42,6 +56,8 @@ class Stack:
     data_dir: Path
     world: SimulatedWorld
     simulator_port: int
+    # The lake the workers write, as this test process reads it (password included).
+    lake: LakeLocation | None = None
 
     def prefect(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -149,8 +165,16 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     # Several workers run flows in parallel, and every task state they report is a write to the
     # server's database: on SQLite, Prefect 3.9.1's worker heartbeats then hit "database is
     # locked" (seen in 2 of 3 runs here). PostgreSQL is the documented setup for that.
-    with postgres_cluster(root) as (pg_port, password):
+    with postgres_cluster(root, (DB_NAME, LAKE_DATABASE)) as (pg_port, password):
         env["PREFECT_API_DATABASE_CONNECTION_URL"] = database_url(pg_port, password)
+        # The lake's catalog in the same cluster, its password from libpq's PGPASSWORD, and one
+        # data path for both workers (on several machines: a share mounted at the same path).
+        env["INFLUENCERS_LAKE_CATALOG"] = lake_catalog(pg_port, LAKE_DATABASE)
+        env["INFLUENCERS_LAKE_DATA_PATH"] = str(root / "shared" / "lake")
+        env["PGPASSWORD"] = password
+        stack.lake = LakeLocation(
+            f"{env['INFLUENCERS_LAKE_CATALOG']} password={password}", root / "shared" / "lake"
+        )
         try:
             subprocess.run(
                 [str(PROJECT / "scripts/up.sh")],
@@ -183,12 +207,17 @@ def rerun_of_failed_date(stack: Stack, first_backfill: dict[str, Any]) -> dict[s
         return stack.backfill(DOWN_DATE, DOWN_DATE, "extract")
 
 
+def read_lake(stack: Stack) -> duckdb.DuckDBPyConnection:
+    assert stack.lake is not None
+    return open_lake(stack.lake, read_only=True)
+
+
 def warehouse_rows(stack: Stack) -> dict[str, list[tuple[object, ...]]]:
-    connection = open_lake(LakeLocation.in_directory(stack.data_dir), read_only=True)
+    connection = read_lake(stack)
     try:
         return {
             table: connection.execute(f"select * from {table} order by all").fetchall()
-            for table in ("fact_profile_daily", "fact_post_metrics", "dim_influencer")
+            for table in GRAINS
         }
     finally:
         connection.close()
@@ -220,13 +249,25 @@ def test_rerunning_the_failed_date_alone_completes_it_and_loads_each_date_once(
         "FAILED",
         "COMPLETED",
     ]
-    connection = open_lake(LakeLocation.in_directory(stack.data_dir), read_only=True)
+    connection = read_lake(stack)
     per_date = connection.execute(
         "select snapshot_date, count(*), count(distinct account_id) from fact_profile_daily"
         " where platform = 'instagram' group by snapshot_date order by snapshot_date"
     ).fetchall()
+    repeated_keys = {
+        table: connection.execute(
+            f"select count(*) - count(distinct ({', '.join(key)})) from {table}"
+        ).fetchall()[0][0]
+        for table, key in GRAINS.items()
+    }
+    accounts = connection.execute(
+        "select count(*) from dim_influencer where platform = 'instagram'"
+    ).fetchall()
     connection.close()
     assert per_date == [(day, 24, 24) for day in DATES]
+    # no key of any table's grain twice, though the dates were loaded at the same time
+    assert repeated_keys == dict.fromkeys(GRAINS, 0)
+    assert accounts == [(24,)]
 
 
 def test_both_workers_took_work_and_nothing_locked(
@@ -246,23 +287,50 @@ def test_both_workers_took_work_and_nothing_locked(
     assert locked == []
 
 
-def test_every_nightly_load_took_the_warehouse_writer_slot(
+def test_dates_load_at_the_same_time_without_the_warehouse_writer_slot(
     stack: Stack, rerun_of_failed_date: dict[str, Any]
 ) -> None:
+    connection = read_lake(stack)
+    # Each Instagram load's window: from its run's start (pipeline_runs) to its commit.
+    windows = connection.execute(
+        """
+        with runs as (
+            select run_id, min(partition_date) as day, min(started_at) as started_at
+            from pipeline_runs where source = 'instagram' group by run_id
+        ),
+        commits as (
+            select json_extract_string(commit_extra_info, '$.run_id') as run_id,
+                   snapshot_time at time zone 'UTC' as committed_at
+            from ducklake_snapshots('lake') where commit_message like 'nightly instagram %'
+        )
+        select day, started_at, committed_at from runs join commits using (run_id)
+        order by started_at
+        """
+    ).fetchall()
+    connection.close()
     events = stack.api(
         "events/filter",
         {"filter": {"event": {"prefix": ["prefect.concurrency-limit.acquired"]}}, "limit": 50},
     )["events"]
+    retried = stack.api("logs/filter", {"logs": {"level": {"ge_": 30}}, "limit": 200})
 
-    acquired_by = {
-        related.get("prefect.resource.name")
+    overlapping = [
+        (first[0], second[0])
+        for index, first in enumerate(windows)
+        for second in windows[index + 1 :]
+        if second[1] < first[2] and first[1] < second[2]
+    ]
+    assert {day for day, _, _ in windows} == set(DATES)
+    assert overlapping, f"no two dates were loading at the same time: {windows}"
+    # For the record (-rP): the loads DuckLake refused for a concurrent commit, and ran again.
+    print("overlapping loads:", overlapping)
+    print("commits retried:", [r["message"] for r in retried if "commit refused" in r["message"]])
+    writer_slots = [
+        event
         for event in events
         if "warehouse-writer" in event["resource"].get("prefect.resource.name", "")
-        for related in event.get("related", [])
-        if related.get("prefect.resource.role") == "flow-run"
-    }
-    # the six dates that loaded in the first backfill, and the failed date's re-run
-    assert {f"nightly-{day}" for day in DATES} <= acquired_by
+    ]
+    assert writer_slots == []
 
 
 def test_a_backfill_over_loaded_dates_changes_nothing(

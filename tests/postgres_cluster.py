@@ -1,4 +1,5 @@
-"""A throwaway PostgreSQL cluster from Debian's binaries, for running Prefect's server on it.
+"""A throwaway PostgreSQL cluster from Debian's binaries, for Prefect's server and the lake's
+catalog.
 
 Shared by the tests of the scale-out path (docs/scale-out.md). `make postgres` installs the
 binaries. Every process started here is stopped in ``finally``.
@@ -78,8 +79,15 @@ def run(command: Sequence[str], *, timeout: float = 60, **kwargs: object) -> str
 
 
 @contextmanager
-def postgres_cluster(log_dir: Path) -> Iterator[tuple[int, str]]:
-    """A throwaway cluster on 127.0.0.1; yields (port, password of DB_USER on DB_NAME).
+def postgres_cluster(
+    log_dir: Path, databases: Sequence[str] = (DB_NAME,), *, fsync: bool = False
+) -> Iterator[tuple[int, str]]:
+    """A throwaway cluster on 127.0.0.1; yields (port, password of DB_USER), who owns each of
+    ``databases``.
+
+    Nothing in it must survive a crash of the machine, so by default it never waits for the disk
+    (``fsync=off``: start, commits and stop take a fraction of the time); a benchmark of commits
+    asks for ``fsync=True``, as a real server runs.
 
     The cluster lives in its own directory under the system temp dir, owned by the `postgres`
     user: pytest's tmp_path is private to root (0700), where `postgres` cannot reach.
@@ -114,17 +122,24 @@ def postgres_cluster(log_dir: Path) -> Iterator[tuple[int, str]]:
                     "--no-locale",
                     "--auth-local=trust",
                     "--auth-host=scram-sha-256",
+                    *([] if fsync else ["--no-sync"]),
                 ]
             ),
             timeout=120,
         )
         options = f"-p {port} -k {socket_dir} -c listen_addresses=127.0.0.1"
+        if not fsync:
+            options += " -c fsync=off"
         started = True  # from here on, stop it even if start reports a failure
         run(
             as_pg_user([*pg_ctl, "-l", str(log_file), "-o", options, "-w", "-t", "60", "start"]),
             timeout=90,
         )
         psql = ["psql", "-h", str(socket_dir), "-p", str(port), "-U", PG_SUPERUSER]
+        statements = [
+            f"create role {DB_USER} login password '{password}'",
+            *(f"create database {name} owner {DB_USER}" for name in databases),
+        ]
         run(
             as_pg_user(
                 [
@@ -133,10 +148,7 @@ def postgres_cluster(log_dir: Path) -> Iterator[tuple[int, str]]:
                     "postgres",
                     "-v",
                     "ON_ERROR_STOP=1",
-                    "-c",
-                    f"create role {DB_USER} login password '{password}'",
-                    "-c",
-                    f"create database {DB_NAME} owner {DB_USER}",
+                    *(arg for statement in statements for arg in ("-c", statement)),
                 ]
             )
         )
@@ -157,3 +169,9 @@ def postgres_cluster(log_dir: Path) -> Iterator[tuple[int, str]]:
 def database_url(port: int, password: str) -> str:
     """Prefect's connection URL for the cluster's database."""
     return f"postgresql+asyncpg://{DB_USER}:{password}@127.0.0.1:{port}/{DB_NAME}"
+
+
+def lake_catalog(port: int, database: str) -> str:
+    """``INFLUENCERS_LAKE_CATALOG`` for a lake whose catalog is ``database`` in the cluster; the
+    password comes from ``PGPASSWORD`` (or ``~/.pgpass``), as docs/scale-out.md says."""
+    return f"postgres:dbname={database} host=127.0.0.1 port={port} user={DB_USER}"

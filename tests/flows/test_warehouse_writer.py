@@ -1,0 +1,67 @@
+"""The `warehouse-writer` slot: a deployed run holds it while it writes a lake whose catalog is a
+SQLite file (two processes committing to one SQLite catalog at once fail with "database is
+locked", docs/scale-out.md), and never for a PostgreSQL catalog, so that dates load at once.
+
+Against the session's Prefect API (the test harness); a deployed run is what Prefect's runtime
+reports when ``PREFECT__RUNTIME__DEPLOYMENT__ID`` is set.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from prefect.client.orchestration import SyncPrefectClient, get_client
+from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+
+from flows.nightly import WAREHOUSE_WRITER_LIMIT, warehouse_writer
+from warehouse.lake import LakeLocation
+
+
+@pytest.fixture
+def client() -> Iterator[SyncPrefectClient]:
+    """A client of the harness's API, with the one-slot limit that scripts/up.sh creates."""
+    with get_client(sync_client=True) as client:
+        client.create_global_concurrency_limit(
+            GlobalConcurrencyLimitCreate(name=WAREHOUSE_WRITER_LIMIT, limit=1)
+        )
+        try:
+            yield client
+        finally:
+            client.delete_global_concurrency_limit_by_name(WAREHOUSE_WRITER_LIMIT)
+
+
+def slots_taken(client: SyncPrefectClient) -> int:
+    return client.read_global_concurrency_limit_by_name(WAREHOUSE_WRITER_LIMIT).active_slots
+
+
+@pytest.mark.parametrize(
+    ("catalog", "taken"),
+    [("lake.sqlite", 1), ("postgres:dbname=lake host=127.0.0.1 user=pipeline", 0)],
+    ids=["sqlite-catalog-takes-the-slot", "postgres-catalog-takes-none"],
+)
+def test_a_deployed_run_holds_the_writer_slot_only_for_a_sqlite_catalog(
+    client: SyncPrefectClient,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    catalog: str,
+    taken: int,
+) -> None:
+    monkeypatch.setenv("PREFECT__RUNTIME__DEPLOYMENT__ID", str(uuid.uuid4()))
+    lake = LakeLocation(
+        catalog if catalog.startswith("postgres:") else str(tmp_path / catalog), tmp_path / "lake"
+    )
+
+    with warehouse_writer(lake):
+        while_writing = slots_taken(client)
+
+    assert (while_writing, slots_taken(client)) == (taken, 0)
+
+
+def test_a_run_outside_a_deployment_takes_no_slot(
+    client: SyncPrefectClient, tmp_path: Path
+) -> None:
+    with warehouse_writer(LakeLocation.in_directory(tmp_path)):
+        assert slots_taken(client) == 0
