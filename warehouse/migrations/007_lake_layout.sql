@@ -6,3 +6,6 @@
 alter table fact_profile_daily set partitioned by (platform, year(snapshot_date), month(snapshot_date));
 alter table fact_post_metrics set partitioned by (platform, year(observed_date), month(observed_date));
 alter table fact_audience_share set partitioned by (platform, year(as_of_date), month(as_of_date));
+
+-- The lake needs no published copy: a failed run fails in extract, validate, transform or load.
+comment on column pipeline_runs.step is 'Step of the run: extract, validate or load; on the row of a failed run, the step that failed (extract, validate, transform or load).';
