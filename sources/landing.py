@@ -21,7 +21,7 @@ import json
 import os
 import secrets
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -141,11 +141,19 @@ class LandingWriter:
             open_file.write(line.encode("utf-8"))
 
     def finish(
-        self, notes: Iterable[str] = (), extract: Mapping[str, Any] | None = None
+        self,
+        notes: Iterable[str] = (),
+        extract: Mapping[str, Any] | None = None,
+        before_manifest: Callable[[], None] | None = None,
     ) -> LandingManifest:
-        """Close every file, then write the manifest that makes the landing complete."""
+        """Close every file, then write the manifest that makes the landing complete.
+
+        ``before_manifest`` runs between the two (the crash test kills the process there).
+        """
         with self._lock:
             files = tuple(open_file.close(entity) for entity, open_file in self._open.items())
+        if before_manifest is not None:
+            before_manifest()
         manifest = LandingManifest(
             source=self._source,
             partition_date=self._partition_date.isoformat(),

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from warehouse.crashpoints import crash_point
 from warehouse.snapshots import commit
 
 FACT_KEYS = {
@@ -103,6 +104,7 @@ def load_partition(connection: duckdb.DuckDBPyConnection, load: PartitionLoad) -
                 _refuse_duplicates(connection, table, load.platform, load.partition_date)
             else:
                 insert_rows(connection, table, frame)
+            crash_point("load.after_fact_table")
         connection.execute(
             "delete from quarantine where source = ? and partition_date = ?",
             [load.source, load.partition_date],
