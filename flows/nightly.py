@@ -284,7 +284,7 @@ def nightly(
                     tables={entity: plan.table_of(entity) for entity in plan.staging},
                 )
                 step = "validate"
-                work_dir = settings.data_dir / "work" / run_id / source
+                work_dir = settings.work_dir / run_id / source
                 staged = validate_and_transform(
                     source,
                     settings.raw_dir,
@@ -319,7 +319,7 @@ def nightly(
         _record_failure(settings, partition_date, run_id, source, step, started_at, error)
         raise
     finally:
-        shutil.rmtree(settings.data_dir / "work" / run_id, ignore_errors=True)
+        shutil.rmtree(settings.work_dir / run_id, ignore_errors=True)
     verdict = night_verdict(
         summary,
         max_failed_account_share=settings.max_failed_account_share,

@@ -232,6 +232,35 @@ def latest_manifest(raw_dir: Path, source: str, partition_date: dt.date) -> Land
     return LandingManifest.from_json(candidates[-1].read_text(encoding="utf-8"))
 
 
+def discard_partial_landings(raw_dir: Path, older_than: dt.datetime) -> list[Path]:
+    """Delete the files of landings that never got their manifest, last written before
+    ``older_than``; return them.
+
+    A run killed while landing (power lost, out of memory) cannot remove its unfinished files as
+    :class:`LandingWriter` does on an error: its temporary files, and the files it had moved into
+    place before the manifest, stay behind, and no run replays them. The age spares a landing
+    still being written, whose manifest is yet to come.
+    """
+    if not raw_dir.is_dir():
+        return []
+    cutoff = older_than.timestamp()
+    discarded = []
+    for path in sorted(raw_dir.glob("*/*/date=*/*")):
+        source, entity, date_dir = path.relative_to(raw_dir).parts[:3]
+        if not path.is_file() or path.stat().st_mtime >= cutoff:
+            continue
+        if entity == MANIFESTS:
+            unfinished = path.name.startswith(".") and path.name.endswith(".tmp")
+        else:
+            run_id = path.name.lstrip(".").split(".")[0]
+            manifest = raw_dir / source / MANIFESTS / date_dir / f"{run_id}.json"
+            unfinished = path.name.endswith(".tmp") or not manifest.is_file()
+        if unfinished:
+            path.unlink()
+            discarded.append(path)
+    return discarded
+
+
 def verify_landed_file(raw_dir: Path, landed: LandedFile) -> Path:
     """The landed file's path, after checking it exists and matches its manifest checksum."""
     path = raw_dir / landed.path
