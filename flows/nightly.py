@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -55,6 +55,7 @@ from sources.landing import (
 )
 from sources.redaction import redact
 from sources.roster import TrackedAccount, read_roster_rows
+from warehouse.crashpoints import crash_point
 from warehouse.lake import LakeLocation, open_lake
 from warehouse.load import PartitionLoad, load_partition, record_runs
 
@@ -147,10 +148,20 @@ def extract_and_land(
         )
     entities = (*plan.package.ENTITIES, FAILED_ACCOUNTS_ENTITY)
     with LandingWriter(raw_dir, source, partition_date, new_run_id(), entities) as writer:
-        result = plan.package.extract(config, accounts, partition_date, writer.land)
+
+        def land(entity: str, record: Mapping[str, Any]) -> None:
+            writer.land(entity, record)
+            if entity == plan.parent:
+                crash_point("extract.after_account")
+
+        result = plan.package.extract(config, accounts, partition_date, land)
         for record in failure_records(result.failures):
             writer.land(FAILED_ACCOUNTS_ENTITY, record)
-        manifest = writer.finish(extract=extract_summary(result))
+        crash_point("landing.before_finish")
+        manifest = writer.finish(
+            extract=extract_summary(result),
+            before_manifest=lambda: crash_point("landing.before_manifest"),
+        )
     logger.info(
         "%s %s: %s of %s accounts fetched, %s failed, %s requests (landing %s)",
         source,
@@ -273,7 +284,7 @@ def nightly(
                     tables={entity: plan.table_of(entity) for entity in plan.staging},
                 )
                 step = "validate"
-                work_dir = settings.data_dir / "work" / run_id / source
+                work_dir = settings.work_dir / run_id / source
                 staged = validate_and_transform(
                     source,
                     settings.raw_dir,
@@ -303,11 +314,12 @@ def nightly(
                 failed_handles[source] = (
                     landed_failures["handle"].to_list() if not landed_failures.is_empty() else []
                 )
+                crash_point("nightly.between_sources")
     except Exception as error:
         _record_failure(settings, partition_date, run_id, source, step, started_at, error)
         raise
     finally:
-        shutil.rmtree(settings.data_dir / "work" / run_id, ignore_errors=True)
+        shutil.rmtree(settings.work_dir / run_id, ignore_errors=True)
     verdict = night_verdict(
         summary,
         max_failed_account_share=settings.max_failed_account_share,

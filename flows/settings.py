@@ -240,6 +240,11 @@ class Settings(BaseSettings):
         )
 
     @property
+    def work_dir(self) -> Path:
+        """Where each run stages its validated facts, one directory per run, removed at its end."""
+        return self.data_dir / "work"
+
+    @property
     def reports_dir(self) -> Path:
         """Where the weekly HTML reports are written."""
         return self.data_dir / "reports"

@@ -9,6 +9,8 @@ batch, so memory does not grow with the roster; the loader streams the files int
 
 from __future__ import annotations
 
+import datetime as dt
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +37,7 @@ from transforms.facts import (
 )
 from transforms.quarantine import quarantine_conflicting_duplicates, quarantine_dependents
 from transforms.raw_records import parse_landed_records
+from warehouse.crashpoints import crash_point
 
 FACT_BUILDERS = {
     "profiles": (fact_profile_daily, FactProfileDaily),
@@ -99,12 +102,34 @@ def validate_landing(
                         rejected, source, entity, manifest.partition_date, manifest.run_id
                     ),
                 )
+                crash_point("validate.after_batch")
             counts.deduplicated = counts.valid - counts.loaded
             staged.fact_files[table] = writers.path(table)
+            crash_point("validate.after_facts_file")
     finally:
         writers.close()
     staged.influencers = _checked(DimInfluencer, merged_sightings(sightings))
     return staged
+
+
+def discard_abandoned_work(work_dir: Path, older_than: dt.datetime) -> list[Path]:
+    """Delete the directories of runs under ``work_dir`` with nothing written since
+    ``older_than``; return them.
+
+    A run removes its own directory when it ends, even on an error; one killed outright (power
+    lost, out of memory) leaves it, with the Parquet files of the facts it had validated. The age
+    spares a run still validating on another worker.
+    """
+    if not work_dir.is_dir():
+        return []
+    cutoff = older_than.timestamp()
+    discarded = []
+    for run_dir in sorted(path for path in work_dir.iterdir() if path.is_dir()):
+        written = [path.stat().st_mtime for path in (run_dir, *run_dir.rglob("*"))]
+        if max(written) < cutoff:
+            shutil.rmtree(run_dir)
+            discarded.append(run_dir)
+    return discarded
 
 
 def _judge_batch(

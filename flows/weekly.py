@@ -23,6 +23,7 @@ from flows.brands import brand_frames
 from flows.nightly import warehouse_writer
 from flows.settings import Settings, load_settings
 from sources.brands import read_brand_file
+from warehouse.crashpoints import crash_point
 from warehouse.html_report import render_weekly_report
 from warehouse.lake import LakeLocation, open_lake
 from warehouse.outputs import read_week_outputs
@@ -281,6 +282,7 @@ def weekly_reports(week: str | None = None, as_of: dt.date | None = None) -> Wee
         rows, outputs = build_reports(
             settings.lake, settings.brands_path, week_start, report_as_of, tiers
         )
+    crash_point("weekly.after_commit")
     html_path = write_html_report(settings.reports_dir, week_start, report_as_of, outputs, tiers)
     summary = summarize_week(
         week_start, report_as_of, rows, outputs, html_path, settings.lake.describe()

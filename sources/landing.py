@@ -21,7 +21,7 @@ import json
 import os
 import secrets
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -141,11 +141,19 @@ class LandingWriter:
             open_file.write(line.encode("utf-8"))
 
     def finish(
-        self, notes: Iterable[str] = (), extract: Mapping[str, Any] | None = None
+        self,
+        notes: Iterable[str] = (),
+        extract: Mapping[str, Any] | None = None,
+        before_manifest: Callable[[], None] | None = None,
     ) -> LandingManifest:
-        """Close every file, then write the manifest that makes the landing complete."""
+        """Close every file, then write the manifest that makes the landing complete.
+
+        ``before_manifest`` runs between the two (the crash test kills the process there).
+        """
         with self._lock:
             files = tuple(open_file.close(entity) for entity, open_file in self._open.items())
+        if before_manifest is not None:
+            before_manifest()
         manifest = LandingManifest(
             source=self._source,
             partition_date=self._partition_date.isoformat(),
@@ -222,6 +230,35 @@ def latest_manifest(raw_dir: Path, source: str, partition_date: dt.date) -> Land
     if not candidates:
         return None
     return LandingManifest.from_json(candidates[-1].read_text(encoding="utf-8"))
+
+
+def discard_partial_landings(raw_dir: Path, older_than: dt.datetime) -> list[Path]:
+    """Delete the files of landings that never got their manifest, last written before
+    ``older_than``; return them.
+
+    A run killed while landing (power lost, out of memory) cannot remove its unfinished files as
+    :class:`LandingWriter` does on an error: its temporary files, and the files it had moved into
+    place before the manifest, stay behind, and no run replays them. The age spares a landing
+    still being written, whose manifest is yet to come.
+    """
+    if not raw_dir.is_dir():
+        return []
+    cutoff = older_than.timestamp()
+    discarded = []
+    for path in sorted(raw_dir.glob("*/*/date=*/*")):
+        source, entity, date_dir = path.relative_to(raw_dir).parts[:3]
+        if not path.is_file() or path.stat().st_mtime >= cutoff:
+            continue
+        if entity == MANIFESTS:
+            unfinished = path.name.startswith(".") and path.name.endswith(".tmp")
+        else:
+            run_id = path.name.lstrip(".").split(".")[0]
+            manifest = raw_dir / source / MANIFESTS / date_dir / f"{run_id}.json"
+            unfinished = path.name.endswith(".tmp") or not manifest.is_file()
+        if unfinished:
+            path.unlink()
+            discarded.append(path)
+    return discarded
 
 
 def verify_landed_file(raw_dir: Path, landed: LandedFile) -> Path:

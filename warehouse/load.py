@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from warehouse.crashpoints import crash_point
 from warehouse.snapshots import commit
 
 log = logging.getLogger(__name__)
@@ -196,6 +197,7 @@ def _replace_partition(connection: duckdb.DuckDBPyConnection, load: PartitionLoa
                 _refuse_duplicates(connection, table, load.platform, load.partition_date)
             else:
                 insert_rows(connection, table, frame)
+            crash_point("load.after_fact_table")
         connection.execute(
             "delete from quarantine where source = ? and partition_date = ?",
             [load.source, load.partition_date],

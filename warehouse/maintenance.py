@@ -25,6 +25,7 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.crashpoints import crash_point
 from warehouse.snapshots import LAKE, commit
 
 
@@ -69,12 +70,15 @@ def maintain(
         flushed = connection.execute(f"call ducklake_flush_inlined_data('{LAKE}')").fetchall()
     with commit(connection, "maintenance: merge small files"):
         merged = connection.execute(f"call ducklake_merge_adjacent_files('{LAKE}')").fetchall()
+    crash_point("maintenance.after_merge")
     expired = connection.execute(
         f"call ducklake_expire_snapshots('{LAKE}', older_than => ?)", [moment - retention]
     ).fetchall()
+    crash_point("maintenance.after_expire")
     old_files = connection.execute(
         f"call ducklake_cleanup_old_files('{LAKE}', cleanup_all => true)"
     ).fetchall()
+    crash_point("maintenance.before_orphans")
     orphans = connection.execute(
         f"call ducklake_delete_orphaned_files('{LAKE}', older_than => ?)",
         [moment - orphan_min_age],

@@ -47,6 +47,7 @@ import duckdb
 
 from schemas.vocabulary import DEFAULT_TIER_BOUNDS, TIER_NAMES
 from warehouse.brands import BrandFrames, replace_brands
+from warehouse.crashpoints import crash_point
 from warehouse.snapshots import commit
 
 REPORT_TABLES = ("rpt_weekly_engagement", "rpt_audience_match", "rpt_tier_drift")
@@ -222,4 +223,5 @@ def build_weekly_reports(
                 {name: values[name] for name in report.parameters},
             ).fetchall()
             rows[report.table] = int(inserted[0][0])
+            crash_point("weekly.after_report")
     return rows

@@ -16,6 +16,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from warehouse.crashpoints import crash_point
+
 # The name every connection attaches the lake as.
 LAKE = "lake"
 # Who wrote a snapshot, as ``ducklake_snapshots`` shows it.
@@ -41,10 +43,12 @@ def commit(
     try:
         yield
         label_commit(connection, message, run)
+        crash_point("commit.before")
         connection.execute("commit")
     except BaseException:
         rollback(connection)
         raise
+    crash_point("commit.after")
 
 
 def rollback(connection: duckdb.DuckDBPyConnection) -> None:

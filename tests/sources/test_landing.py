@@ -2,7 +2,9 @@ import datetime as dt
 import gzip
 import hashlib
 import json
+import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from sources.landing import (
     LandedFile,
     LandingError,
     LandingWriter,
+    discard_partial_landings,
     land_run,
     latest_manifest,
     read_landed_batches,
@@ -54,6 +57,35 @@ def test_the_latest_complete_landing_wins_and_an_unfinished_one_is_ignored(
 
     assert latest_manifest(tmp_path, "s", DATE) == second
     assert latest_manifest(tmp_path, "s", DATE + dt.timedelta(days=1)) is None
+
+
+def test_unfinished_landings_of_killed_runs_are_discarded_once_old_enough(
+    tmp_path: Path,
+) -> None:
+    complete = land_run(tmp_path, "s", DATE, "20261121T020000Z-aaaaaa", {"media": [{"id": "1"}]})
+    media = tmp_path / "s/media/date=2026-11-20"
+    in_place = media / "20261121T030000Z-bbbbbb.jsonl.gz"  # killed before its manifest
+    in_place.write_bytes(gzip.compress(b'{"id": "2"}\n'))
+    temporary = media / ".20261121T030000Z-bbbbbb.jsonl.gz.tmp"  # killed while landing
+    temporary.write_bytes(b"")
+    manifest = tmp_path / "s/_manifests/date=2026-11-20/.20261121T030000Z-bbbbbb.json.tmp"
+    manifest.write_bytes(b"{")
+    landing_now = media / ".20261121T040000Z-cccccc.jsonl.gz.tmp"  # a run landing right now
+    an_hour_ago = time.time() - 3600
+    for path in tmp_path.rglob("*"):
+        os.utime(path, (an_hour_ago, an_hour_ago))
+    thirty_minutes_ago = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=30)
+    landing_now.write_bytes(b"")
+
+    discarded = discard_partial_landings(tmp_path, older_than=thirty_minutes_ago)
+
+    assert sorted(discarded) == sorted([in_place, temporary, manifest])
+    assert landing_now.exists()
+    assert latest_manifest(tmp_path, "s", DATE) == complete
+    verify_landed_file(tmp_path, complete.file_for("media"))
+    assert (
+        discard_partial_landings(tmp_path / "nothing-landed", older_than=thirty_minutes_ago) == []
+    )
 
 
 def test_the_same_records_land_as_the_same_bytes(tmp_path: Path) -> None:
