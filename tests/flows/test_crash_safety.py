@@ -4,13 +4,14 @@ Every case runs one step of the pipeline (a night, a weekly build, a maintenance
 process that kills itself at a named point, on a copy of the lake as it stood before that step.
 Then:
 
-- the lake opens, read-write and read-only;
+- the lake opens: read-only for a reader at once, read-write for the re-run;
 - a reader sees the last complete snapshot: the killed lake's snapshots are the first ones of
   the uninterrupted run, and its tables hold what the uninterrupted run's lake held at that
   snapshot (before the step, when the kill came before the step's first commit);
 - a re-run of the step (without the kill) brings every table to what the uninterrupted run gave;
-- maintenance deletes every file the kill orphaned: afterwards each file under the data path is
-  one the current snapshot lists, and the tables are still the same.
+- maintenance (retention 0, no grace age) deletes every file the kill orphaned: afterwards each
+  file under the data path is one the current snapshot lists, and the tables are still the same;
+  what the kill left beside the lake (a landing without its manifest, a work directory) goes too.
 
 The uninterrupted run is built once per module on the same small roster, step by step, and each
 state is kept so that a case starts where its step starts. A lake's catalog records the absolute
@@ -81,12 +82,11 @@ RUN_LOG_COLUMNS = (
 )
 PACKAGE_DIRS = ("flows", "sources", "transforms", "warehouse", "schemas")
 CHILD_TIMEOUT_SECONDS = 120
-# The killed children are forked from a server that has imported the pipeline. (Python 3.11's
-# fork server does not get the test directory on its path: children import this module.)
+# The killed children are forked from a server that has imported the pipeline once, which
+# saves each case the seconds of importing it. (Python 3.11's fork server does not get the test
+# directory on its path: each child imports this module, cheaply, on top of the pipeline.)
 FORK_SERVER = multiprocessing.get_context("forkserver")
-FORK_SERVER.set_forkserver_preload(
-    ["pytest", "flows.nightly", "flows.weekly", "flows.maintenance", "simulator"]
-)
+PRELOADED = ["pytest", "flows.nightly", "flows.weekly", "flows.maintenance", "simulator"]
 
 Contents = dict[str, list[tuple[object, ...]]]
 
@@ -96,20 +96,17 @@ class Step:
     """One step of the pipeline, as the child process runs it and as the test re-runs it."""
 
     name: str
-    argument: str
     run: Callable[[], object]
     # The state of the uninterrupted run that the step starts from.
     starts_from: str
 
 
 STEPS = {
-    "nightly": Step("nightly", NIGHT.isoformat(), lambda: nightly(date=NIGHT), "first night"),
-    "weekly": Step("weekly", WEEK, lambda: weekly_reports(week=WEEK), "nightly"),
+    "nightly": Step("nightly", lambda: nightly(date=NIGHT), "first night"),
+    "weekly": Step("weekly", lambda: weekly_reports(week=WEEK), "nightly"),
+    # With no retention every snapshot but the last expires: maintenance has files to delete.
     "maintenance": Step(
-        "maintenance",
-        "",
-        lambda: maintenance(retention_days=0, orphan_min_age_hours=0),
-        "weekly",
+        "maintenance", lambda: maintenance(retention_days=0, orphan_min_age_hours=0), "weekly"
     ),
 }
 
@@ -218,6 +215,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reference]:
         env.setenv("INFLUENCERS_VALIDATION_BATCH_ROWS", str(BATCH_ROWS))
         # The fork server reads Prefect's settings once, when it imports Prefect.
         env.setenv("PREFECT_API_URL", str(PREFECT_API_URL.value()))
+        FORK_SERVER.set_forkserver_preload(PRELOADED)
         built = Reference(data_dir=root / "data", saved=root / "saved")
         nightly(date=FIRST_NIGHT)
         built.save("first night")
@@ -282,7 +280,6 @@ def test_a_killed_step_leaves_the_last_snapshot_and_a_rerun_finishes_it(
     step = STEPS[kill.step]
     reference.restore(step.starts_from)
     before = reference.before[step.name]
-
     log = tmp_path / "killed.log"
 
     exit_code = run_killed(step, kill.at, log)
