@@ -5,7 +5,7 @@ Two sizes:
 - ``demo``: the lake ``influencers demo`` builds (200 Instagram and 77 YouTube accounts, 70 days,
   10 weekly builds), run as a person runs it, into a temporary data directory. One maintenance
   then merges its 70 nights of small files, as the weekly maintenance flow would have.
-- ``large``: two years of 10,000 creators generated in SQL, shaped like the real facts (every
+- ``large``: two years of 12,000 creators generated in SQL, shaped like the real facts (every
   account's profile every night; its newest 25 Instagram posts, or its YouTube videos of the last
   15 days, observed every night; Sunday audiences of the connected accounts), inserted a month at
   a time so that each month of each table is one file, as in a maintained lake.
@@ -33,6 +33,7 @@ import json
 import os
 import platform as host_platform
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -88,7 +89,7 @@ class Size:
 SIZES = {
     "demo": Size("demo", 200, DEMO_DAYS),
     # Every creator on Instagram, about 40 % also on YouTube, like the simulated world.
-    "large": Size("large", 10_000, 730),
+    "large": Size("large", 12_000, 730),
     # For the smoke test: seconds, not minutes.
     "tiny": Size("tiny", 50, 40),
 }
@@ -150,7 +151,7 @@ where platform = 'instagram' or hash(creator, 'youtube') % 100 < 40
 DEMO_ACCOUNTS = """
 create or replace temp table bench_base as
 select
-    row_number() over (order by profile.platform, profile.account_id) as creator,
+    row_number() over (order by profile.platform, profile.account_id) - 1 as creator,
     profile.platform,
     profile.account_id,
     influencer.handle,
@@ -181,7 +182,8 @@ select
         else 7.0 / (1 + (hash(creator, 'rate') % 1000) / 500.0)
     end as spacing,
     (hash(creator, platform, 'phase') % 1000) / 1000.0 as phase_share,
-    0.01 + (hash(creator, platform, 'engagement') % 1000) / 1000.0 * 0.05 as engagement
+    -- interactions of a post, as a share of the followers: 0.3 % to 2 %
+    0.003 + (hash(creator, platform, 'engagement') % 1000) / 1000.0 * 0.017 as engagement
 from bench_base as base
 """
 
@@ -218,7 +220,7 @@ select
         as media_count
 from bench_accounts as account
 cross join nights
-where account.platform = $platform
+where account.platform = $platform and account.creator < $creators_below
 """
 
 # grain: one row per (platform, post_id, observed_date): the posts a night observes, each
@@ -235,7 +237,7 @@ observed as (
     from bench_accounts as account
     cross join nights
     cross join range(0, $posts_scanned) as newer (posts)
-    where account.platform = $platform
+    where account.platform = $platform and account.creator < $creators_below
 ),
 measured as (
     select
@@ -289,7 +291,7 @@ chosen as (
     from bench_accounts as account
     cross join (select * from nights where dayofweek(night) = {AUDIENCE_WEEKDAY}) as nights
     cross join bench_buckets as bucket
-    where account.platform = $platform
+    where account.platform = $platform and account.creator < $creators_below
       and account.connected
       and hash(account.creator, bucket.bucket, 'kept') % bucket.candidates < bucket.kept
 )
@@ -331,13 +333,20 @@ def prepare_accounts(
 
 
 def fact_parameters(
-    table: str, platform: str, first: dt.date, last: dt.date, origin: dt.date
+    table: str,
+    platform: str,
+    first: dt.date,
+    last: dt.date,
+    origin: dt.date,
+    creators: int | None = None,
 ) -> dict[str, Any]:
+    """The named parameters of a fact query; ``creators`` keeps only that many creators."""
     parameters: dict[str, Any] = {
         "platform": platform,
         "first": first,
         "last": last,
         "origin": origin,
+        "creators_below": 2**62 if creators is None else creators,
     }
     if table == "fact_post_metrics":
         parameters["posts_scanned"] = POSTS_SCANNED[platform]
@@ -438,9 +447,15 @@ class Night:
 
 
 def stage_night(
-    connection: duckdb.DuckDBPyConnection, platform: str, night: dt.date, origin: dt.date, to: Path
+    connection: duckdb.DuckDBPyConnection,
+    platform: str,
+    night: dt.date,
+    origin: dt.date,
+    to: Path,
+    creators: int | None = None,
 ) -> dict[str, Path]:
-    """The night's fact files of one source, sorted by their grain as transforms/facts.py does."""
+    """The night's fact files of one source, sorted by their grain as transforms/facts.py does
+    (of the first ``creators`` creators only, when given)."""
     files = {}
     for table in tables_of(platform):
         if table == "fact_audience_share" and (night.isoweekday() % 7) != AUDIENCE_WEEKDAY:
@@ -448,28 +463,36 @@ def stage_night(
         path = to / f"{platform}-{night}-{table}.parquet"
         connection.sql(
             f"{FACT_SQL[table]} order by {FACT_KEYS[table]}",
-            params=fact_parameters(table, platform, night, night, origin),
+            params=fact_parameters(table, platform, night, night, origin, creators),
         ).write_parquet(str(path))
         files[table] = path
     return files
 
 
 def night_load(
-    connection: duckdb.DuckDBPyConnection, platform: str, night: dt.date, files: dict[str, Path]
+    connection: duckdb.DuckDBPyConnection,
+    platform: str,
+    night: dt.date,
+    files: dict[str, Path],
+    creators: int | None = None,
 ) -> tuple[PartitionLoad, int]:
-    """The PartitionLoad the flow would build for the night, and its fact rows."""
+    """The PartitionLoad the flow would build for the night, and its fact rows (a roster of the
+    first ``creators`` creators only, when given)."""
     rows = {
         table: scalar(connection, "select count(*) from read_parquet(?)", [str(path)])
         for table, path in files.items()
     }
+    below = 2**62 if creators is None else creators
     roster = connection.sql(
-        "select platform, handle, connected, country, category from bench_accounts"
+        "select platform, handle, connected, country, category from bench_accounts "
+        "where creator < $below",
+        params={"below": below},
     ).pl()
     influencers = connection.sql(
         "select platform, account_id, handle, display_name, country, category, "
         "$night as first_seen_date, $night as last_seen_date from bench_accounts "
-        "where platform = $platform",
-        params={"night": night, "platform": platform},
+        "where platform = $platform and creator < $below",
+        params={"night": night, "platform": platform, "below": below},
     ).pl()
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     steps = [("extract", None, len(influencers))] + [
@@ -505,8 +528,15 @@ def night_load(
 
 
 def catalog_bytes(location: LakeLocation) -> int:
-    catalog = Path(location.catalog)
-    return sum(path.stat().st_size for path in catalog.parent.glob(catalog.name + "*"))
+    """The bytes of the SQLite catalog's pages in use (its file keeps freed pages)."""
+    catalog = sqlite3.connect(f"file:{location.catalog}?mode=ro", uri=True)
+    try:
+        pages = catalog.execute("pragma page_count").fetchone()[0]
+        free = catalog.execute("pragma freelist_count").fetchone()[0]
+        page_size = catalog.execute("pragma page_size").fetchone()[0]
+    finally:
+        catalog.close()
+    return int((pages - free) * page_size)
 
 
 def commit_night(location: LakeLocation, load: PartitionLoad, rows: int) -> Night:
@@ -557,13 +587,14 @@ class Figures:
     weekly_bytes_added: int = 0
     maintenance_seconds: float = 0.0
     maintenance: str = ""
-    maintenance_files: tuple[int, int] = (0, 0)
-    maintenance_bytes: tuple[int, int] = (0, 0)
     maintenance_idle_seconds: float = 0.0
     old_file_bytes: int = 0
     old_write_seconds: float = 0.0
     old_copy_seconds: list[float] = field(default_factory=list)
     old_copy_synced_seconds: list[float] = field(default_factory=list)
+    # Nights of the first 200 Instagram accounts only, committed into this lake: the demo's
+    # night, whatever the history under it.
+    small_nights: list[Night] = field(default_factory=list)
     machine: dict[str, str] = field(default_factory=dict)
     # The machine's 1-minute load average at the start of each step: other work on it slows
     # every figure down.
@@ -586,13 +617,73 @@ def lake_state(connection: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     return rows, snapshots
 
 
-def measure(size: Size, work: Path) -> Figures:
+def wait_for_quiet(below: float | None, max_wait: float) -> None:
+    """Wait, at most ``max_wait`` seconds, until the machine's 1-minute load average is below
+    ``below``: on a shared machine, other work slows every figure down."""
+    if below is None:
+        return
+    deadline = time.monotonic() + max_wait
+    while os.getloadavg()[0] >= below and time.monotonic() < deadline:
+        time.sleep(10)
+
+
+DEMO_SIZED_CREATORS = 200
+
+
+def measure(
+    size: Size, work: Path, quiet_below: float | None = None, max_wait: float = 0.0
+) -> Figures:
+    """Build the lake of ``size`` under ``work`` and measure it; before each measured step, wait
+    (at most ``max_wait`` seconds) for the machine's load average to fall below ``quiet_below``."""
     location = LakeLocation.in_directory(work / "data")
-    history_first = HISTORY_END - dt.timedelta(days=size.days - 1)
+    # Holds the generated accounts (temporary tables) until the end.
+    generator, figures, origin = build_lake(size, work, location)
+    try:
+
+        def step(name: str) -> None:
+            wait_for_quiet(quiet_below, max_wait)
+            print(f"{size.name}: {name}", file=sys.stderr)
+            figures.note_load()
+
+        staging = work / "staging"
+        staging.mkdir()
+        step("a week of nights")
+        for offset in range(7):
+            night = WEEK_START + dt.timedelta(days=offset)
+            for platform in PLATFORMS:
+                figures.nights.append(
+                    stage_and_commit(generator, location, platform, night, origin, staging)
+                )
+        step("weekly builds")
+        measure_weekly_builds(location, figures)
+        step("maintenance")
+        measure_maintenance(location, figures)
+        step("the old way (one DuckDB file, copied)")
+        measure_old_copy(location, work / "old", figures)
+        step(f"nights of {DEMO_SIZED_CREATORS} Instagram accounts")
+        # After the week, so that they change none of the figures above.
+        for offset in range(7, 7 + REPEATS):
+            night = WEEK_START + dt.timedelta(days=offset)
+            figures.small_nights.append(
+                stage_and_commit(
+                    generator, location, "instagram", night, origin, staging, DEMO_SIZED_CREATORS
+                )
+            )
+        figures.note_load()
+    finally:
+        generator.close()
+    return figures
+
+
+def build_lake(
+    size: Size, work: Path, location: LakeLocation
+) -> tuple[duckdb.DuckDBPyConnection, Figures, dt.date]:
+    """The lake's history, a connection holding its accounts, its figures so far, and the date
+    the generated facts count their days from."""
     started = time.perf_counter()
     first_maintenance, first_maintenance_seconds = "", 0.0
     if size.name == "demo":
-        print(f"demo: influencers demo --end {HISTORY_END} ...", file=sys.stderr)
+        print(f"demo: influencers demo --end {HISTORY_END}", file=sys.stderr)
         run_demo(work, location.data_path.parent)
         history_seconds = time.perf_counter() - started
         connection = open_lake(location)
@@ -602,14 +693,14 @@ def measure(size: Size, work: Path) -> Figures:
         )
         first_maintenance_seconds = time.perf_counter() - maintained
         first_maintenance = report.summary()
-        prepare_accounts(connection, size, HISTORY_END, generated=False)
         origin = HISTORY_END
+        prepare_accounts(connection, size, origin, generated=False)
     else:
         print(f"{size.name}: generating {size.days} days of {size.creators:,}", file=sys.stderr)
         connection = open_lake(location)
-        origin = history_first
+        origin = HISTORY_END - dt.timedelta(days=size.days - 1)
         prepare_accounts(connection, size, origin, generated=True)
-        generate_history(connection, history_first, HISTORY_END, log=size.name != "tiny")
+        generate_history(connection, origin, HISTORY_END, log=size.name != "tiny")
         history_seconds = time.perf_counter() - started
     accounts = dict(
         connection.execute(
@@ -633,22 +724,28 @@ def measure(size: Size, work: Path) -> Figures:
         first_maintenance_seconds=first_maintenance_seconds,
         machine=machine_facts(work),
     )
-    print(f"{size.name}: a week of nights", file=sys.stderr)
-    figures.note_load()
-    staging = work / "staging"
-    staging.mkdir()
-    for offset in range(7):
-        night = WEEK_START + dt.timedelta(days=offset)
-        for platform in PLATFORMS:
-            files = stage_night(connection, platform, night, origin, staging)
-            load, rows = night_load(connection, platform, night, files)
-            figures.nights.append(commit_night(location, load, rows))
-            for path in files.values():
-                path.unlink()
-    connection.close()
+    return connection, figures, origin
 
-    print(f"{size.name}: weekly builds", file=sys.stderr)
-    figures.note_load()
+
+def stage_and_commit(
+    generator: duckdb.DuckDBPyConnection,
+    location: LakeLocation,
+    platform: str,
+    night: dt.date,
+    origin: dt.date,
+    staging: Path,
+    creators: int | None = None,
+) -> Night:
+    files = stage_night(generator, platform, night, origin, staging, creators)
+    load, rows = night_load(generator, platform, night, files, creators)
+    measured = commit_night(location, load, rows)
+    for path in files.values():
+        path.unlink()
+    return measured
+
+
+def measure_weekly_builds(location: LakeLocation, figures: Figures) -> None:
+    """The week's reports, built as the weekly flow builds them, three times."""
     brands = brand_frames(read_brand_file(DEFAULT_BRANDS_PATH))
     for attempt in range(REPEATS):
         files_before, bytes_before = disk_usage(location.data_path)
@@ -666,8 +763,9 @@ def measure(size: Size, work: Path) -> Figures:
             figures.weekly_files_added = files_after - files_before
             figures.weekly_bytes_added = bytes_after - bytes_before
 
-    print(f"{size.name}: maintenance", file=sys.stderr)
-    figures.note_load()
+
+def measure_maintenance(location: LakeLocation, figures: Figures) -> None:
+    """Maintenance after the week, then again at once (nothing left to do)."""
     connection = open_lake(location)
     try:
         started = time.perf_counter()
@@ -676,19 +774,11 @@ def measure(size: Size, work: Path) -> Figures:
         )
         figures.maintenance_seconds = time.perf_counter() - started
         figures.maintenance = report.summary()
-        figures.maintenance_files = (report.files_before, report.files_after)
-        figures.maintenance_bytes = (report.bytes_before, report.bytes_after)
         started = time.perf_counter()
         maintain(connection, location.data_path, retention=RETENTION, orphan_min_age=ORPHAN_MIN_AGE)
         figures.maintenance_idle_seconds = time.perf_counter() - started
     finally:
         connection.close()
-
-    print(f"{size.name}: the old way (one DuckDB file, copied)", file=sys.stderr)
-    figures.note_load()
-    measure_old_copy(location, work / "old", figures)
-    figures.note_load()
-    return figures
 
 
 def measure_old_copy(location: LakeLocation, directory: Path, figures: Figures) -> None:
@@ -775,6 +865,12 @@ def _median(values: list[float]) -> float:
     return statistics.median(values) if values else 0.0
 
 
+def _seconds(value: float) -> str:
+    if value < 0.1:
+        return f"{value:.3f} s"
+    return f"{value:.2f} s" if value < 10 else f"{value:.1f} s"
+
+
 def _nights(figures: Figures, platform: str, sunday: bool | None = None) -> list[Night]:
     return [
         night
@@ -791,8 +887,8 @@ def _size_label(figures: Figures) -> str:
 
 def summary_table(results: list[Figures]) -> str:
     lines = [
-        "| lake | fact rows | data files, bytes | catalog | night commit (IG weekday, "
-        "median) | a night adds (IG + YT) | weekly build (median of 3) | maintenance after "
+        "| lake | fact rows | data files, bytes | catalog | night commit (Instagram, Mon-Sat, "
+        "median) | a night adds (both sources) | weekly build (median of 3) | maintenance after "
         "the week | old: copy of the DuckDB file (median of 3) | old file |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
@@ -803,11 +899,12 @@ def summary_table(results: list[Figures]) -> str:
         lines.append(
             f"| {_size_label(figures)} | {figures.fact_rows:,} | {figures.lake_files:,} files, "
             f"{_mib(figures.lake_bytes)} | {_mib(figures.catalog_bytes)} | "
-            f"{_median([night.commit_seconds for night in weekdays]):.2f} s | "
+            f"{_seconds(_median([night.commit_seconds for night in weekdays]))} | "
             f"{added_files:.0f} files, {_mib(int(added_bytes))} | "
-            f"{_median(figures.weekly_seconds):.1f} s | {figures.maintenance_seconds:.1f} s | "
-            f"{_median(figures.old_copy_seconds):.1f} s "
-            f"({_median(figures.old_copy_synced_seconds):.1f} s to disk) | "
+            f"{_seconds(_median(figures.weekly_seconds))} | "
+            f"{_seconds(figures.maintenance_seconds)} | "
+            f"{_seconds(_median(figures.old_copy_seconds))} "
+            f"({_seconds(_median(figures.old_copy_synced_seconds))} to disk) | "
             f"{_mib(figures.old_file_bytes)} |"
         )
     return "\n".join(lines)
@@ -816,7 +913,7 @@ def summary_table(results: list[Figures]) -> str:
 def nights_table(results: list[Figures]) -> str:
     lines = [
         "| lake | night | fact rows | open the lake | commit (`load_partition`) | files added | "
-        "bytes added | catalog growth |",
+        "bytes added | catalog growth (mean) |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for figures in results:
@@ -824,15 +921,22 @@ def nights_table(results: list[Figures]) -> str:
             ("Instagram, Mon-Sat (median of 6)", _nights(figures, "instagram", sunday=False)),
             ("Instagram, Sunday (with audiences)", _nights(figures, "instagram", sunday=True)),
             ("YouTube (median of 7)", _nights(figures, "youtube")),
+            (
+                f"Instagram, its first {DEMO_SIZED_CREATORS} accounts only (median of 3)",
+                figures.small_nights,
+            ),
         ):
+            if not nights:
+                continue
             lines.append(
                 f"| {figures.size} | {label} | "
                 f"{_median([night.rows for night in nights]):,.0f} | "
-                f"{_median([night.open_seconds for night in nights]):.2f} s | "
-                f"{_median([night.commit_seconds for night in nights]):.2f} s | "
+                f"{_seconds(_median([night.open_seconds for night in nights]))} | "
+                f"{_seconds(_median([night.commit_seconds for night in nights]))} | "
                 f"{_median([night.files_added for night in nights]):.0f} | "
                 f"{_mib(int(_median([night.bytes_added for night in nights])))} | "
-                f"{_mib(int(_median([night.catalog_bytes_added for night in nights])))} |"
+                f"{statistics.mean(night.catalog_bytes_added for night in nights) / 1024:,.1f}"
+                " KiB |"
             )
     return "\n".join(lines)
 
@@ -840,8 +944,9 @@ def nights_table(results: list[Figures]) -> str:
 def details(results: list[Figures]) -> str:
     lines = []
     for figures in results:
-        weekly = ", ".join(f"{seconds:.1f}" for seconds in figures.weekly_seconds)
-        copies = ", ".join(f"{seconds:.1f}" for seconds in figures.old_copy_seconds)
+        weekly = ", ".join(_seconds(seconds) for seconds in figures.weekly_seconds)
+        copies = ", ".join(_seconds(seconds) for seconds in figures.old_copy_seconds)
+        synced = ", ".join(_seconds(seconds) for seconds in figures.old_copy_synced_seconds)
         rows = ", ".join(f"{table} {count:,}" for table, count in figures.weekly_rows.items())
         loads = figures.load_averages or [0.0]
         lines.append(
@@ -857,20 +962,27 @@ def details(results: list[Figures]) -> str:
         if figures.first_maintenance:
             lines.append(
                 f"  - first maintenance of the demo lake, before the week: "
-                f"{figures.first_maintenance_seconds:.1f} s; {figures.first_maintenance}."
+                f"{_seconds(figures.first_maintenance_seconds)}; {figures.first_maintenance}."
             )
+        catalog_week = sum(night.catalog_bytes_added for night in figures.nights)
         lines.append(
-            f"  - weekly build runs: {weekly} s ({rows}); the first added "
+            f"  - the week's 14 commits added {_mib(catalog_week)} to the catalog in use; each "
+            "commit opened its own connection, as the flow does (open: attach the lake and "
+            "check its migrations)."
+        )
+        lines.append(
+            f"  - weekly build runs: {weekly} ({rows}); the first added "
             f"{figures.weekly_files_added} files, {_mib(figures.weekly_bytes_added)}."
         )
         lines.append(
-            f"  - maintenance after the week: {figures.maintenance_seconds:.1f} s; "
-            f"{figures.maintenance}. Run again at once: {figures.maintenance_idle_seconds:.1f} s."
+            f"  - maintenance after the week: {_seconds(figures.maintenance_seconds)}; "
+            f"{figures.maintenance}. Run again at once: "
+            f"{_seconds(figures.maintenance_idle_seconds)}."
         )
         lines.append(
             f"  - old way: writing the tables into one DuckDB file took "
-            f"{figures.old_write_seconds:.0f} s ({_mib(figures.old_file_bytes)}); copying it: "
-            f"{copies} s."
+            f"{_seconds(figures.old_write_seconds)} ({_mib(figures.old_file_bytes)}); copying it: "
+            f"{copies}; with an fsync: {synced}."
         )
     return "\n".join(lines)
 
@@ -899,7 +1011,8 @@ def write_section(results: list[Figures], path: Path = PERFORMANCE_DOC) -> list[
         for line in section.splitlines():
             if line.startswith(RESULTS_BEGIN) and line.endswith(RESULTS_END):
                 stored = json.loads(line[len(RESULTS_BEGIN) : -len(RESULTS_END)])
-                stored["nights"] = [Night(**night) for night in stored["nights"]]
+                for nights in ("nights", "small_nights"):
+                    stored[nights] = [Night(**night) for night in stored.get(nights, [])]
                 kept[stored["size"]] = Figures(**stored)
     for figures in results:
         kept[figures.size] = figures
@@ -926,13 +1039,24 @@ def main() -> None:
     parser.add_argument(
         "--work-dir", type=Path, default=None, help="Where the temporary directory goes."
     )
+    parser.add_argument(
+        "--quiet-below",
+        type=float,
+        default=None,
+        help="Before each measured step, wait until the 1-minute load average is below this.",
+    )
+    parser.add_argument(
+        "--max-wait", type=float, default=1800.0, help="Seconds to wait for a quiet machine."
+    )
     arguments = parser.parse_args()
     results = []
     for name in arguments.size or ["demo"]:
         with tempfile.TemporaryDirectory(
             prefix=f"bench-lake-{name}-", dir=arguments.work_dir
         ) as work:
-            results.append(measure(SIZES[name], Path(work)))
+            results.append(
+                measure(SIZES[name], Path(work), arguments.quiet_below, arguments.max_wait)
+            )
     print(report(results))
     if arguments.write:
         write_section(results)
