@@ -11,30 +11,31 @@ lock) and that other processes share too (``flock`` on ``<file>.lock``). A reade
 a file: it sees the old one or the new one. Each write re-reads the file under the lock first, so
 two processes refreshing different creators never lose each other's tokens.
 
-The file (``format`` names its version; times are UTC, ISO 8601)::
+The file (``format`` names its version; times are UTC, ISO 8601; the store writes one creator per
+line, and reads any JSON layout)::
 
     {
       "format": "influencers-tiktok-tokens/1",
       "creators": {
-        "<handle, lower-case>": {
-          "open_id": "723f24d7-e717-40f8-a2b6-cb8464cd23b4",
-          "access_token": "act.…",
-          "access_token_expires_at": "2026-11-02T01:00:00Z",
-          "refresh_token": "rft.…",
-          "refresh_token_expires_at": "2027-11-01T01:00:00Z",
-          "scope": "user.info.basic,user.info.stats,video.list",
-          "updated_at": "2026-11-01T01:00:00Z"
-        }
+        "<handle, lower-case>": {"open_id": "723f24d7-…", "access_token": "act.…",
+            "access_token_expires_at": "2026-11-02T01:00:00Z", "refresh_token": "rft.…",
+            "refresh_token_expires_at": "2027-11-01T01:00:00Z",
+            "scope": "user.info.basic,user.info.stats,video.list",
+            "updated_at": "2026-11-01T01:00:00Z"}
       }
     }
 
 An operator may write an entry by hand with only ``refresh_token`` (the access token is then
-fetched on the first night); ``influencers tiktok connect HANDLE`` does it for them, from a
-refresh token or an authorization code read on standard input.
+fetched on the first night); ``influencers tiktok connect HANDLE`` does it for them, from a refresh
+token or an authorization code read on standard input.
 
 Every refresh rewrites the whole file, so a write costs time in proportion to the number of
-connected creators: fine for thousands (a 2,000-creator file is about 1 MB), not for a roster of
-hundreds of thousands, which would want a store with per-creator writes behind the same interface.
+connected creators (each entry's JSON is cached: a write is mostly the copy and its fsync).
+Measured on this machine (2 cores, busy): a write alone takes 22 ms at 1,000 creators and 60 ms
+at 5,000; with four workers refreshing at once, one write carries several refreshes, 5 and 13 ms
+per refresh, so refreshing every creator of a night costs 5 s and 67 s. That is fine for the
+thousands of creators a brand connects by OAuth; a roster of hundreds of thousands would want a
+store with per-creator writes behind the same small interface (get, reload, put, handles).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ import os
 import stat
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -135,13 +136,27 @@ def store_key(handle: str) -> str:
 
 
 class TokenStore:
-    """The token file at ``path``, shared by the threads of a night and by other processes."""
+    """The token file at ``path``, shared by the threads of a night and by other processes.
+
+    Each entry is kept as its JSON text, one line per creator, so a write re-serialises only
+    what changed and joins the rest; the file is read again only when another process has
+    replaced it since (its inode, size or modification time changed). Writes are grouped: the
+    refreshes that finish while a write is on its way are written together by the next one,
+    and each ``put`` returns only once its own tokens are on disk.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        # Held while the cache is read or the file written; a writer holds the file lock too.
         self._lock = threading.Lock()
-        self._entries: dict[str, Any] | None = None
+        # store key -> (its entry's JSON text, its line in the file)
+        self._texts: dict[str, tuple[str, str]] | None = None
+        self._file_state: tuple[int, int, int] | None = None
         self._permissions_checked = False
+        self._pending_lock = threading.Lock()
+        self._pending: dict[str, tuple[str, str]] = {}
+        self._enqueued = 0
+        self._written = 0
 
     def __repr__(self) -> str:
         return f"TokenStore({str(self.path)!r})"
@@ -156,53 +171,102 @@ class TokenStore:
         TokenEntryError when the creator's entry is unreadable; TokenStoreError when the file is.
         """
         with self._lock:
-            if self._entries is None:
-                self._entries = self._read()
-            entry = self._entries.get(store_key(handle))
-        return None if entry is None else CreatorTokens.from_json(store_key(handle), entry)
+            if self._texts is None:
+                self._load()
+            assert self._texts is not None
+            text = self._texts.get(store_key(handle))
+        if text is None:
+            return None
+        return CreatorTokens.from_json(store_key(handle), json.loads(text[0]))
 
     def reload(self, handle: str) -> CreatorTokens | None:
         """The creator's tokens as the file holds them now (another process may have refreshed
         them since this store last read it)."""
         with self._lock, self._file_lock():
-            self._entries = self._read()
-            entry = self._entries.get(store_key(handle))
-        return None if entry is None else CreatorTokens.from_json(store_key(handle), entry)
+            self._load_if_changed()
+        return self.get(handle)
 
     def handles(self) -> list[str]:
         with self._lock:
-            if self._entries is None:
-                self._entries = self._read()
-            return sorted(self._entries)
+            if self._texts is None:
+                self._load()
+            assert self._texts is not None
+            return sorted(self._texts)
 
     def put(self, tokens: CreatorTokens) -> None:
         """Store ``tokens`` for their creator: durably and atomically, before returning."""
-        key = store_key(tokens.handle)
-        with self._lock, self._file_lock():
-            entries = self._read()
-            entries[key] = replace(tokens, handle=key).to_json()
-            self._write(entries)
-            self._entries = entries
+        self.put_many([tokens])
+
+    def put_many(self, many: Iterable[CreatorTokens]) -> None:
+        """Store the tokens of several creators: durably and atomically, before returning."""
+        batch = {}
+        for tokens in many:
+            key = store_key(tokens.handle)
+            batch[key] = _entry_and_line(key, replace(tokens, handle=key).to_json())
+        with self._pending_lock:
+            self._pending.update(batch)
+            self._enqueued += 1
+            ticket = self._enqueued
+        with self._lock:
+            if self._written >= ticket:
+                return  # written by another thread's write, together with its own
+            with self._file_lock():
+                with self._pending_lock:
+                    batch, self._pending = self._pending, {}
+                    written_up_to = self._enqueued
+                try:
+                    self._load_if_changed()
+                    assert self._texts is not None
+                    texts = {**self._texts, **batch}
+                    self._write(texts)
+                except BaseException:
+                    with self._pending_lock:
+                        # Not written: the next writer (maybe a waiting thread) tries again.
+                        self._pending = {**batch, **self._pending}
+                    raise
+                self._texts = texts
+                self._written = written_up_to
 
     def remove(self, handle: str) -> bool:
         """Forget a creator's tokens (they disconnected); whether there were any."""
         with self._lock, self._file_lock():
-            entries = self._read()
-            found = entries.pop(store_key(handle), None) is not None
+            self._load_if_changed()
+            assert self._texts is not None
+            texts = dict(self._texts)
+            found = texts.pop(store_key(handle), None) is not None
             if found:
-                self._write(entries)
-            self._entries = entries
+                self._write(texts)
+                self._texts = texts
         return found
 
-    def _read(self) -> dict[str, Any]:
+    def _load_if_changed(self) -> None:
+        if self._texts is None or self._state() != self._file_state:
+            self._load()
+
+    def _state(self) -> tuple[int, int, int] | None:
         try:
-            text = self.path.read_text(encoding="utf-8")
+            status = self.path.stat()
         except FileNotFoundError:
-            return {}
+            return None
         except OSError as error:
             raise TokenStoreError(
-                f"cannot read the TikTok token store {self.path}: {error.strerror}; check its "
-                "owner and permissions (it should be readable by the pipeline's user only)"
+                f"cannot read the TikTok token store {self.path}: {error.strerror}"
+            ) from None
+        return (status.st_ino, status.st_size, status.st_mtime_ns)
+
+    def _load(self) -> None:
+        state = self._state()
+        try:
+            # utf-8-sig: a file saved by an editor that adds a byte order mark reads the same.
+            text = self.path.read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            self._texts, self._file_state = {}, None
+            return
+        except (OSError, UnicodeDecodeError) as error:
+            reason = error.strerror if isinstance(error, OSError) else f"not UTF-8 ({error.reason})"
+            raise TokenStoreError(
+                f"cannot read the TikTok token store {self.path}: {reason}; check its owner and "
+                "permissions (it should be readable by the pipeline's user only) and its content"
             ) from None
         if not self._permissions_checked:
             self._permissions_checked = True
@@ -224,9 +288,13 @@ class TokenStore:
                 f'the TikTok token store {self.path} has no "creators" object (expected '
                 f'{{"format": "{FORMAT}", "creators": {{...}}}}): {what_to_do}'
             )
-        return {store_key(handle): entry for handle, entry in creators.items()}
+        self._texts = {}
+        for handle, entry in creators.items():
+            key = store_key(handle)
+            self._texts[key] = _entry_and_line(key, entry)
+        self._file_state = state
 
-    def _write(self, entries: Mapping[str, Any]) -> None:
+    def _write(self, texts: Mapping[str, tuple[str, str]]) -> None:
         directory = self.path.parent
         try:
             _make_private_directory(directory)
@@ -241,20 +309,20 @@ class TokenStore:
             # mkstemp creates the file 0600; fchmod in case a umask or ACL said otherwise.
             os.fchmod(descriptor, FILE_MODE)
             with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-                json.dump(
-                    {"format": FORMAT, "creators": dict(sorted(entries.items()))}, file, indent=2
-                )
-                file.write("\n")
+                file.write(_document(texts))
                 file.flush()
                 os.fsync(file.fileno())
             os.replace(temporary, self.path)
             _fsync_directory(directory)
-        except OSError as error:
+            self._file_state = self._state()
+        except BaseException as error:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
-            raise TokenStoreError(
-                f"cannot write the TikTok token store {self.path}: {error.strerror}"
-            ) from None
+            if isinstance(error, OSError):
+                raise TokenStoreError(
+                    f"cannot write the TikTok token store {self.path}: {error.strerror}"
+                ) from None
+            raise
 
     @contextlib.contextmanager
     def _file_lock(self) -> Iterator[None]:
@@ -275,6 +343,19 @@ class TokenStore:
             yield
         finally:
             os.close(descriptor)
+
+
+def _entry_and_line(key: str, entry: Any) -> tuple[str, str]:
+    """A creator's entry as JSON text, and its line in the file."""
+    text = json.dumps(entry, ensure_ascii=False)
+    return text, f"    {json.dumps(key, ensure_ascii=False)}: {text}"
+
+
+def _document(texts: Mapping[str, tuple[str, str]]) -> str:
+    """The file: one line per creator, sorted by handle (readable, and a diff shows who changed)."""
+    body = ",\n".join([texts[key][1] for key in sorted(texts)])
+    body = f"\n{body}\n  " if body else ""
+    return f'{{\n  "format": "{FORMAT}",\n  "creators": {{{body}}}\n}}\n'
 
 
 def _make_private_directory(directory: Path) -> None:

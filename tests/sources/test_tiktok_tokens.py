@@ -162,19 +162,36 @@ def test_a_file_others_can_read_is_warned_about(
     assert f"chmod 600 {path}" in caplog.text
 
 
-def test_a_write_that_fails_leaves_the_old_file_and_no_temporary(path: Path) -> None:
+def test_a_write_that_fails_leaves_the_old_file_and_no_temporary(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = TokenStore(path)
     store.put(tokens("maya.cooks"))
     before = path.read_bytes()
-    odd = tokens("tom.runs")
-    # A value json cannot write fails half-way through the temporary file.
-    broken = CreatorTokens(handle="tom.runs", refresh_token=odd.refresh_token, open_id=object())  # type: ignore[arg-type]
 
-    with pytest.raises(TypeError):
-        store.put(broken)
+    def disk_full(descriptor: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("sources.tiktok.tokens.os.fsync", disk_full)
+    with pytest.raises(TokenStoreError, match=f"cannot write the TikTok token store {path}"):
+        store.put(tokens("tom.runs"))
+    monkeypatch.undo()
 
     assert path.read_bytes() == before
     assert sorted(p.name for p in path.parent.iterdir()) == [path.name, path.name + ".lock"]
+    # The tokens that could not be written are written by the next write that succeeds.
+    store.put(tokens("zoe.roams"))
+    assert TokenStore(path).handles() == ["maya.cooks", "tom.runs", "zoe.roams"]
+
+
+def test_the_file_has_one_line_per_creator(path: Path) -> None:
+    TokenStore(path).put_many([tokens("tom.runs"), tokens("maya.cooks")])
+
+    lines = path.read_text().splitlines()
+
+    assert lines[:3] == ["{", f'  "format": "{FORMAT}",', '  "creators": {']
+    assert [line.split(":")[0].strip() for line in lines[3:5]] == ['"maya.cooks"', '"tom.runs"']
+    assert lines[5:] == ["  }", "}"]
 
 
 def test_a_store_whose_directory_cannot_exist_is_an_error_naming_it(tmp_path: Path) -> None:
