@@ -137,12 +137,14 @@ def seed_simulated_tiktok_tokens(path: Path, world: SimulatedWorld) -> int:
 
     store = TokenStore(path)
     known = set(store.handles())
-    added = 0
-    for handle, (open_id, refresh_token) in connected_refresh_tokens(world).items():
-        if handle.lower() not in known:
-            store.put(CreatorTokens(handle=handle, refresh_token=refresh_token, open_id=open_id))
-            added += 1
-    return added
+    missing = [
+        CreatorTokens(handle=handle, refresh_token=refresh_token, open_id=open_id)
+        for handle, (open_id, refresh_token) in connected_refresh_tokens(world).items()
+        if handle.lower() not in known
+    ]
+    if missing:
+        store.put_many(missing)
+    return len(missing)
 
 
 def _seed_simulated_tiktok_tokens(settings: Settings, simulated: SimulatedPlatforms) -> None:
