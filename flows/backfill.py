@@ -42,6 +42,7 @@ class Source(StrEnum):
 
     instagram = "instagram"
     youtube = "youtube"
+    tiktok = "tiktok"
 
 
 class BackfillFailed(RuntimeError):
@@ -70,7 +71,7 @@ def backfill(
     start: dt.date,
     end: dt.date,
     mode: BackfillMode = BackfillMode.replay,
-    sources: tuple[Source, ...] = (Source.instagram, Source.youtube),
+    sources: tuple[Source, ...] = (Source.instagram, Source.youtube, Source.tiktok),
 ) -> dict[str, str]:
     """Start one ``nightly`` run per date on the work pool and wait for all of them.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,6 +18,8 @@ from rich.table import Table
 if TYPE_CHECKING:
     import duckdb
 
+    from flows.settings import Settings
+    from sources.tiktok.tokens import CreatorTokens
     from warehouse.lake import LakeLocation
 
 app = typer.Typer(
@@ -310,6 +313,9 @@ def simulator(
     youtube_api_key: Annotated[
         str | None, typer.Option(help="YouTube API key to accept (default: a random one).")
     ] = None,
+    tiktok_access_token_seconds: Annotated[
+        int, typer.Option(min=1, help="Lifetime (expires_in) of the TikTok access tokens issued.")
+    ] = 86_400,
     error_rate: Annotated[float, typer.Option(help="Share of answers that are 429/5xx.")] = 0.0,
     malformed_rate: Annotated[float, typer.Option(help="Share of malformed records.")] = 0.0,
     slow_rate: Annotated[float, typer.Option(help="Share of slow answers.")] = 0.0,
@@ -322,7 +328,7 @@ def simulator(
     if context.invoked_subcommand is not None:
         return
     from flows.settings import load_settings
-    from simulator import FaultConfig, SimulatedWorld, SimulatorServer
+    from simulator import FaultConfig, SimulatedWorld, SimulatorServer, TikTokAccess
 
     settings = load_settings()
     world = SimulatedWorld(
@@ -336,10 +342,16 @@ def simulator(
     )
     accepted_token = token or secrets.token_urlsafe(24)
     youtube_key = youtube_api_key or secrets.token_urlsafe(24)
+    tiktok = TikTokAccess(
+        client_key=secrets.token_urlsafe(12),
+        client_secret=secrets.token_urlsafe(24),
+        access_token_seconds=tiktok_access_token_seconds,
+    )
     server = SimulatorServer(
         world,
         access_token=accepted_token,
         youtube_api_key=youtube_key,
+        tiktok=tiktok,
         host=host,
         port=port,
         faults=faults,
@@ -347,8 +359,8 @@ def simulator(
     server.start()
     console.print(
         f"Simulated platforms on [bold]{server.url}[/] ({len(world.creators)} creators): the "
-        "Instagram Graph API at its root, YouTube Data API v3 at /youtube/v3. Point the "
-        "pipeline at them with:"
+        "Instagram Graph API at its root, YouTube Data API v3 at /youtube/v3, TikTok API v2 at "
+        "/tiktok. Point the pipeline at them with:"
     )
     # The simulator's credentials guard nothing real; a person must know them to call it.
     for line in (
@@ -358,8 +370,19 @@ def simulator(
         f"INFLUENCERS_YOUTUBE__API_URL={server.url}/youtube/v3",
         f"INFLUENCERS_YOUTUBE__API_KEY={youtube_key}",
         "INFLUENCERS_YOUTUBE__SUPPORTS_AS_OF=true",
+        f"INFLUENCERS_TIKTOK__API_URL={server.url}/tiktok",
+        f"INFLUENCERS_TIKTOK__CLIENT_KEY={tiktok.client_key}",
+        f"INFLUENCERS_TIKTOK__CLIENT_SECRET={tiktok.client_secret}",
+        "INFLUENCERS_TIKTOK__SUPPORTS_AS_OF=true",
     ):
         console.print(f"  export {line}")
+    from flows.source_plans import seed_simulated_tiktok_tokens
+
+    seeded = seed_simulated_tiktok_tokens(settings.tiktok_token_file, world)
+    console.print(
+        f"The simulated TikTok creators are connected in {settings.tiktok_token_file}"
+        + (f" ({seeded} added)." if seeded else ".")
+    )
     console.print("Ctrl-C stops it.")
     server.serve_forever()
 
@@ -382,6 +405,163 @@ def simulator_truth(
     )
     rows = write_truth(world, path)
     console.print(f"Wrote the ground truth of {rows} accounts to {path}")
+
+
+tiktok_app = typer.Typer(
+    help="TikTok creators' OAuth tokens: connect a creator, list or remove the connections.",
+    no_args_is_help=True,
+)
+app.add_typer(tiktok_app, name="tiktok")
+
+
+@tiktok_app.command("connect")
+def tiktok_connect(
+    handle: Annotated[str, typer.Argument(help="The creator's TikTok username, as in the roster.")],
+    refresh_token_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--refresh-token-stdin",
+            help="Read the creator's refresh token from standard input (never from the command "
+            "line, which other users of the machine can read).",
+        ),
+    ] = False,
+    code_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--code-stdin",
+            help="Read an authorization code (from TikTok's consent redirect) from standard input "
+            "and exchange it for the creator's tokens.",
+        ),
+    ] = False,
+    redirect_uri: Annotated[
+        str | None,
+        typer.Option(help="With --code-stdin: the redirect_uri the consent was asked with."),
+    ] = None,
+) -> None:
+    """Put a creator's tokens in the token store (INFLUENCERS_TIKTOK__TOKEN_FILE).
+
+    With the TikTok API configured (INFLUENCERS_TIKTOK__API_URL and the client key and secret),
+    the token is checked at once: a refresh token is refreshed, a code exchanged, and the pair
+    TikTok answers is what the store keeps. Without it (the simulated platforms), a refresh token
+    is stored as given and the first night refreshes it.
+    """
+    import sys
+
+    from flows.settings import load_settings
+    from schemas.roster import HANDLE_RULES
+    from sources.tiktok.tokens import CreatorTokens, TokenStore, TokenStoreError
+
+    rule = HANDLE_RULES["tiktok"]
+    if not re.match(rule.pattern, handle):
+        _fail(f'"{handle}" is not {rule.what} ({rule.says})')
+    if refresh_token_stdin == code_stdin:
+        _fail("give exactly one of --refresh-token-stdin or --code-stdin")
+    if code_stdin and not redirect_uri:
+        _fail("--code-stdin needs --redirect-uri (the one the consent was asked with)")
+    secret = sys.stdin.readline().strip()
+    if not secret:
+        _fail("nothing was read from standard input: pipe the token or code into the command")
+    settings = load_settings()
+    store = TokenStore(settings.tiktok_token_file)
+    try:
+        if settings.tiktok.api_url is None:
+            if code_stdin:
+                _fail(
+                    "exchanging a code needs the TikTok API: set INFLUENCERS_TIKTOK__API_URL, "
+                    "INFLUENCERS_TIKTOK__CLIENT_KEY and INFLUENCERS_TIKTOK__CLIENT_SECRET"
+                )
+            store.put(CreatorTokens(handle=handle, refresh_token=secret))
+            console.print(
+                f"{handle}: refresh token stored in {store.path}; the next night refreshes it."
+            )
+            return
+        tokens = _tiktok_tokens_from_api(settings, handle, secret, redirect_uri)
+        store.put(tokens)
+    except TokenStoreError as error:
+        _fail(str(error))
+    expires = tokens.refresh_token_expires_at
+    console.print(
+        f"{handle}: connected (open_id {tokens.open_id}, scopes {tokens.scope}); tokens stored "
+        f"in {store.path}"
+        + (f"; the refresh token is good until {expires:%Y-%m-%d}" if expires else "")
+    )
+
+
+def _tiktok_tokens_from_api(
+    settings: Settings, handle: str, secret: str, redirect_uri: str | None
+) -> CreatorTokens:
+    """The tokens TikTok grants for a refresh token (or, with a redirect URI, a code)."""
+    import datetime as dt
+
+    from flows.source_plans import SOURCE_PLANS, platform_endpoints
+    from sources.http import ApiError
+    from sources.tiktok.client import TikTokClient
+    from sources.tiktok.extract import renewed, utc_now
+    from sources.tiktok.tokens import CreatorTokens
+
+    with platform_endpoints(settings) as endpoints:
+        config = endpoints.config_for(SOURCE_PLANS["tiktok"], dt.date.today())
+    granted_at = utc_now()
+    try:
+        with TikTokClient(config) as client:
+            grant = (
+                client.exchange_code(secret, redirect_uri)
+                if redirect_uri is not None
+                else client.refresh(secret)
+            )
+    except ApiError as error:
+        _fail(f"TikTok refused it: {error}")
+    return renewed(CreatorTokens(handle=handle, refresh_token=secret), grant, granted_at)
+
+
+@tiktok_app.command("connections")
+def tiktok_connections() -> None:
+    """List the connected creators and when their tokens expire (never the tokens)."""
+    from flows.settings import load_settings
+    from sources.tiktok.tokens import TokenEntryError, TokenStore, TokenStoreError
+
+    store = TokenStore(load_settings().tiktok_token_file)
+    try:
+        handles = store.handles()
+    except TokenStoreError as error:
+        _fail(str(error))
+    table = Table("handle", "open_id", "access token expires", "refresh token expires", "scopes")
+    for handle in handles:
+        try:
+            tokens = store.get(handle)
+        except TokenEntryError as error:
+            table.add_row(handle, f"[red]unusable: {error}[/]", "", "", "")
+            continue
+        assert tokens is not None
+        table.add_row(
+            handle,
+            tokens.open_id or "",
+            _when(tokens.access_token_expires_at) if tokens.access_token else "none yet",
+            _when(tokens.refresh_token_expires_at),
+            tokens.scope or "",
+        )
+    console.print(table)
+    console.print(f"{len(handles)} creators connected in {store.path}")
+
+
+@tiktok_app.command("disconnect")
+def tiktok_disconnect(
+    handle: Annotated[str, typer.Argument(help="The creator's TikTok username.")],
+) -> None:
+    """Remove a creator's tokens from the token store."""
+    from flows.settings import load_settings
+    from sources.tiktok.tokens import TokenStore, TokenStoreError
+
+    store = TokenStore(load_settings().tiktok_token_file)
+    try:
+        removed = store.remove(handle)
+    except TokenStoreError as error:
+        _fail(str(error))
+    console.print(f"{handle}: " + ("tokens removed" if removed else f"not in {store.path}"))
+
+
+def _when(moment: dt.datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC" if moment is not None else "unknown"
 
 
 @app.command()

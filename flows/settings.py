@@ -2,8 +2,8 @@
 
 Read from environment variables prefixed ``INFLUENCERS_`` (and an optional ``.env`` file in the
 working directory), nested per source with ``__``: ``INFLUENCERS_INSTAGRAM__ACCESS_TOKEN``,
-``INFLUENCERS_YOUTUBE__API_KEY``. Only ``flows/`` reads settings; everything below it receives
-plain values.
+``INFLUENCERS_YOUTUBE__API_KEY``, ``INFLUENCERS_TIKTOK__CLIENT_SECRET``. Only ``flows/`` reads
+settings; everything below it receives plain values.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from sources.brands import DEFAULT_BRANDS_PATH
 from warehouse.lake import LakeLocation
 
 ENV_PREFIX = "INFLUENCERS_"
-SourceName = Literal["instagram", "youtube"]
+SourceName = Literal["instagram", "youtube", "tiktok"]
+TIKTOK_TOKEN_FILE = Path("secrets") / "tiktok_tokens.json"
 # Settings of the single-platform releases, read under their old names (with a warning).
 RENAMED_SETTINGS = {
     f"{ENV_PREFIX}INSTAGRAM_{old}": f"{ENV_PREFIX}INSTAGRAM__{old}"
@@ -81,6 +82,41 @@ class YouTubeSettings(BaseModel):
     )
 
 
+class TikTokSettings(BaseModel):
+    """``INFLUENCERS_TIKTOK__*``: the TikTok API v2 (Display API) and the creators' tokens."""
+
+    api_url: str | None = Field(
+        None,
+        description="Base URL of the API, e.g. https://open.tiktokapis.com. Unset: the simulated "
+        "platforms.",
+    )
+    client_key: SecretStr | None = Field(
+        None, description="The app's client key; required when api_url is set."
+    )
+    client_secret: SecretStr | None = Field(
+        None, description="The app's client secret; required when api_url is set."
+    )
+    token_file: Path | None = Field(
+        None,
+        description="The creators' OAuth tokens (JSON, mode 0600; default "
+        "<data_dir>/secrets/tiktok_tokens.json); `influencers tiktok connect HANDLE` adds one.",
+    )
+    page_size: int = Field(
+        20, ge=1, le=20, description="Videos per /v2/video/list/ page (the API's limit: 20)."
+    )
+    requests_per_minute: int = Field(
+        600, ge=1, description="Requests per endpoint in any minute (TikTok's default budget)."
+    )
+    refresh_margin_seconds: float = Field(
+        900.0,
+        ge=0,
+        description="An access token expiring within this many seconds is refreshed first.",
+    )
+    supports_as_of: bool = Field(
+        False, description="The configured URL is the simulated platform (answers as of a date)."
+    )
+
+
 class Settings(BaseSettings):
     """Everything an operator can configure; see the README's "Settings" table."""
 
@@ -110,11 +146,12 @@ class Settings(BaseSettings):
     )
 
     sources: list[SourceName] = Field(
-        ["instagram", "youtube"],
+        ["instagram", "youtube", "tiktok"],
         description="Sources the nightly run extracts, in order (JSON list).",
     )
     instagram: InstagramSettings = Field(default_factory=lambda: InstagramSettings())
     youtube: YouTubeSettings = Field(default_factory=lambda: YouTubeSettings())
+    tiktok: TikTokSettings = Field(default_factory=lambda: TikTokSettings())
 
     simulator_seed: int = Field(DEFAULT_SEED, description="Seed of the simulated population.")
     simulator_size: int = Field(DEFAULT_SIZE, description="Creators in the simulated population.")
@@ -215,6 +252,8 @@ class Settings(BaseSettings):
         needs = (
             ("INSTAGRAM", self.instagram.api_url, self.instagram.access_token, "ACCESS_TOKEN"),
             ("YOUTUBE", self.youtube.api_url, self.youtube.api_key, "API_KEY"),
+            ("TIKTOK", self.tiktok.api_url, self.tiktok.client_key, "CLIENT_KEY"),
+            ("TIKTOK", self.tiktok.api_url, self.tiktok.client_secret, "CLIENT_SECRET"),
         )
         for source, url, secret, secret_name in needs:
             if url and secret is None:
@@ -243,6 +282,11 @@ class Settings(BaseSettings):
     def work_dir(self) -> Path:
         """Where each run stages its validated facts, one directory per run, removed at its end."""
         return self.data_dir / "work"
+
+    @property
+    def tiktok_token_file(self) -> Path:
+        """The TikTok token store: the configured file, or ``<data_dir>/secrets/...``."""
+        return self.tiktok.token_file or self.data_dir / TIKTOK_TOKEN_FILE
 
     @property
     def reports_dir(self) -> Path:

@@ -9,23 +9,33 @@ which staged frame each raw entity becomes, and how to build its config from the
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 import sources.instagram
+import sources.tiktok
 import sources.youtube
 from flows.settings import Settings
 from schemas.raw import RAW_CONTRACTS, LandedRecord
 from sources.http import HttpPolicy
+from sources.tiktok.tokens import CreatorTokens, TokenStore
 from transforms.audience import split_incomplete_breakdowns
 from transforms.staging import instagram as instagram_staging
+from transforms.staging import tiktok as tiktok_staging
 from transforms.staging import youtube as youtube_staging
+
+if TYPE_CHECKING:
+    from simulator import SimulatedWorld
+
+log = logging.getLogger(__name__)
 
 StageFunction = Callable[[pl.LazyFrame], pl.LazyFrame]
 # (valid, rejected) of one batch -> (kept, newly rejected): rules over groups of records.
@@ -53,9 +63,12 @@ class SourcePlan:
     group_rules: Mapping[str, GroupRule]
     # entity -> how to find duplicates with conflicting counts (key, counts, noun).
     duplicates: Mapping[str, Mapping[str, Any]]
-    config: Callable[[Settings, str, str, dt.date], Any]  # settings, url, secret, date -> Config
+    # settings, url, credential (a secret, or ClientCredentials), date -> Config
+    config: Callable[[Settings, str, Any, dt.date], Any]
     # Where the simulated platforms serve this source's dialect, below their base URL.
     simulated_path: str = ""
+    # What the simulated platforms need once started, before this source extracts from them.
+    simulated_setup: Callable[[Settings, SimulatedPlatforms], None] | None = None
 
     @property
     def name(self) -> str:
@@ -89,6 +102,59 @@ def _instagram_config(
         lookback_days=settings.post_lookback_days,
         fetch_audience=partition_date.weekday() in settings.audience_weekdays,
     )
+
+
+@dataclass(frozen=True)
+class ClientCredentials:
+    """An OAuth app's client key and secret (TikTok: the app's, not a creator's)."""
+
+    key: str = field(repr=False)
+    secret: str = field(repr=False)
+
+
+def _tiktok_config(
+    settings: Settings, url: str, credentials: ClientCredentials, partition_date: dt.date
+) -> sources.tiktok.Config:
+    return sources.tiktok.Config(
+        base_url=url,
+        client_key=credentials.key,
+        client_secret=credentials.secret,
+        token_file=settings.tiktok_token_file,
+        sends_as_of=settings.tiktok.supports_as_of or settings.uses_simulator("tiktok"),
+        http=http_policy(settings),
+        page_size=settings.tiktok.page_size,
+        lookback_days=settings.post_lookback_days,
+        requests_per_minute=settings.tiktok.requests_per_minute,
+        refresh_margin_seconds=settings.tiktok.refresh_margin_seconds,
+    )
+
+
+def seed_simulated_tiktok_tokens(path: Path, world: SimulatedWorld) -> int:
+    """Give the token store at ``path`` the refresh token of every simulated TikTok creator it
+    lacks, as if each had connected (the demo's creators consented; a night then refreshes
+    them); tokens already there, rotated by earlier nights, are kept. How many were added."""
+    from simulator.tiktok import connected_refresh_tokens
+
+    store = TokenStore(path)
+    known = set(store.handles())
+    missing = [
+        CreatorTokens(handle=handle, refresh_token=refresh_token, open_id=open_id)
+        for handle, (open_id, refresh_token) in connected_refresh_tokens(world).items()
+        if handle.lower() not in known
+    ]
+    if missing:
+        store.put_many(missing)
+    return len(missing)
+
+
+def _seed_simulated_tiktok_tokens(settings: Settings, simulated: SimulatedPlatforms) -> None:
+    added = seed_simulated_tiktok_tokens(settings.tiktok_token_file, simulated.world)
+    if added:
+        log.info(
+            "simulated TikTok: %s creators connected in the token store %s",
+            added,
+            settings.tiktok_token_file,
+        )
 
 
 def _youtube_config(
@@ -145,6 +211,27 @@ SOURCE_PLANS: dict[str, SourcePlan] = {
         config=_youtube_config,
         simulated_path="/youtube/v3",
     ),
+    "tiktok": SourcePlan(
+        package=sources.tiktok,
+        contracts=RAW_CONTRACTS["tiktok"],
+        staging={
+            "users": ("profiles", tiktok_staging.stage_profiles),
+            "videos": ("posts", tiktok_staging.stage_posts),
+        },
+        parent="users",
+        parent_noun="user",
+        group_rules={},
+        duplicates={
+            "videos": {
+                "key": ["video_id", "as_of"],
+                "counts": ["view_count", "like_count", "comment_count", "share_count"],
+                "noun": "video",
+            }
+        },
+        config=_tiktok_config,
+        simulated_path="/tiktok",
+        simulated_setup=_seed_simulated_tiktok_tokens,
+    ),
 }
 
 
@@ -161,6 +248,7 @@ class PlatformEndpoints:
         self._settings = settings
         self._stack = stack
         self._simulator: SimulatedPlatforms | None = None
+        self._set_up: set[str] = set()
 
     def config_for(self, plan: SourcePlan, partition_date: dt.date) -> Any:
         source_settings = getattr(self._settings, plan.name)
@@ -168,6 +256,9 @@ class PlatformEndpoints:
             secret = _secret_of(source_settings)
             return plan.config(self._settings, source_settings.api_url, secret, partition_date)
         simulated = self._simulated()
+        if plan.simulated_setup is not None and plan.name not in self._set_up:
+            plan.simulated_setup(self._settings, simulated)
+            self._set_up.add(plan.name)
         return plan.config(
             self._settings,
             simulated.url + plan.simulated_path,
@@ -177,7 +268,7 @@ class PlatformEndpoints:
 
     def _simulated(self) -> SimulatedPlatforms:
         if self._simulator is None:
-            from simulator import SimulatedWorld, SimulatorServer
+            from simulator import SimulatedWorld, SimulatorServer, TikTokAccess
 
             size = self._settings.simulator_size
             world = SimulatedWorld(
@@ -185,25 +276,33 @@ class PlatformEndpoints:
                 size=size,
                 anchor=self._settings.simulator_anchor,
             )
-            credentials = {name: secrets.token_urlsafe(24) for name in ("instagram", "youtube")}
+            tiktok = ClientCredentials(secrets.token_urlsafe(12), secrets.token_urlsafe(24))
+            credentials: dict[str, Any] = {
+                "instagram": secrets.token_urlsafe(24),
+                "youtube": secrets.token_urlsafe(24),
+                "tiktok": tiktok,
+            }
             server = self._stack.enter_context(
                 SimulatorServer(
                     world,
                     access_token=credentials["instagram"],
                     youtube_api_key=credentials["youtube"],
+                    tiktok=TikTokAccess(client_key=tiktok.key, client_secret=tiktok.secret),
                     in_process=size <= SIMULATOR_IN_PROCESS_MAX_CREATORS,
                 )
             )
-            self._simulator = SimulatedPlatforms(server.url, credentials)
+            self._simulator = SimulatedPlatforms(server.url, credentials, world)
         return self._simulator
 
 
 @dataclass(frozen=True)
 class SimulatedPlatforms:
-    """The simulated platforms started for a night: their URL and each dialect's credential."""
+    """The simulated platforms started for a night: their URL, each dialect's credential and
+    the world they serve."""
 
     url: str
-    credentials: Mapping[str, str]
+    credentials: Mapping[str, Any]
+    world: SimulatedWorld
 
 
 @contextmanager
@@ -212,9 +311,12 @@ def platform_endpoints(settings: Settings) -> Iterator[PlatformEndpoints]:
         yield PlatformEndpoints(settings, stack)
 
 
-def _secret_of(source_settings: Any) -> str:
+def _secret_of(source_settings: Any) -> Any:
     for name in ("access_token", "api_key"):
         secret = getattr(source_settings, name, None)
         if secret is not None:
             return str(secret.get_secret_value())
+    key, secret = (getattr(source_settings, name, None) for name in ("client_key", "client_secret"))
+    if key is not None and secret is not None:
+        return ClientCredentials(key.get_secret_value(), secret.get_secret_value())
     raise AssertionError("settings validation requires a secret with an API URL")

@@ -5,7 +5,7 @@ credential it accepts and its router factory) plus, when it needs a credential o
 own, one keyword of `create_app` / `SimulatorServer` and one field of `PlatformAccess`.
 
 Faults are per dialect: `faults` is either a mapping keyed by dialect name
-("instagram", "youtube"; a dialect left out has no faults) or one `FaultConfig` applied to
+("instagram", "youtube", "tiktok"; a dialect left out has no faults) or one `FaultConfig` applied to
 every dialect served. Account faults name one dialect's accounts and faults, so a single
 `FaultConfig` with `account_faults` is refused when more than one dialect is served.
 
@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from simulator.faults import NO_FAULTS, OTHER_LOOPBACK_HOST, FaultConfig
 from simulator.graph import DEFAULT_CALLS_PER_MINUTE_BUDGET, GRAPH_ACCOUNT_FAULTS, graph_router
+from simulator.tiktok import TIKTOK_ACCOUNT_FAULTS, TikTokAccess, tiktok_router
 from simulator.world import SimulatedWorld
 from simulator.youtube import CHANNEL_FAULTS, youtube_router
 
@@ -44,15 +45,22 @@ Faults = FaultConfig | Mapping[str, FaultConfig]
 @dataclass(frozen=True)
 class PlatformAccess:
     """What `create_app` was given: each dialect's credential (None: that dialect is not
-    served) and the Graph API's per-minute call budget (its usage headers)."""
+    served), the Graph API's per-minute call budget (its usage headers) and the TikTok app's
+    client key and secret, with how its dialect behaves (`TikTokAccess`)."""
 
     access_token: str = field(repr=False)
     youtube_api_key: str | None = field(default=None, repr=False)
     calls_per_minute_budget: int = DEFAULT_CALLS_PER_MINUTE_BUDGET
+    tiktok: TikTokAccess | None = None
 
     def credentials(self) -> tuple[str, ...]:
+        tiktok = (
+            (self.tiktok.client_key, self.tiktok.client_secret) if self.tiktok is not None else ()
+        )
         return tuple(
-            secret for secret in (self.access_token, self.youtube_api_key) if secret is not None
+            secret
+            for secret in (self.access_token, self.youtube_api_key, *tiktok)
+            if secret is not None
         )
 
 
@@ -90,6 +98,13 @@ def _youtube_dialect(
     return youtube_router(world, api_key=access.youtube_api_key, faults=faults)
 
 
+def _tiktok_dialect(
+    world: SimulatedWorld, access: PlatformAccess, faults: FaultConfig
+) -> APIRouter:
+    assert access.tiktok is not None, "served only with a client key and secret"
+    return tiktok_router(world, access=access.tiktok, faults=faults)
+
+
 DIALECTS: tuple[Dialect, ...] = (
     Dialect(
         name="instagram",
@@ -105,6 +120,13 @@ DIALECTS: tuple[Dialect, ...] = (
         router=_youtube_dialect,
         account_faults=frozenset(CHANNEL_FAULTS),
     ),
+    Dialect(
+        name="tiktok",
+        prefix="/tiktok",
+        credential=lambda access: access.tiktok.client_secret if access.tiktok else None,
+        router=_tiktok_dialect,
+        account_faults=frozenset(TIKTOK_ACCOUNT_FAULTS),
+    ),
 )
 
 
@@ -113,6 +135,7 @@ def create_app(
     *,
     access_token: str,
     youtube_api_key: str | None = None,
+    tiktok: TikTokAccess | None = None,
     faults: Faults = NO_FAULTS,
     calls_per_minute_budget: int = DEFAULT_CALLS_PER_MINUTE_BUDGET,
 ) -> FastAPI:
@@ -121,7 +144,7 @@ def create_app(
     ValueError when a credential is given for a dialect this simulator does not have, or
     when `faults` names an unknown dialect, fault or account.
     """
-    access = PlatformAccess(access_token, youtube_api_key, calls_per_minute_budget)
+    access = PlatformAccess(access_token, youtube_api_key, calls_per_minute_budget, tiktok)
     if not access_token:
         raise ValueError("access_token must not be empty")
     served = served_dialects(access)

@@ -4,7 +4,9 @@
 it: that is how `SimulatorServer(in_process=False)` learns the port), then logs to
 standard error only. The credentials come from --token / --youtube-api-key or, better
 (a command line is visible to every user of the machine), from the environment variables
-SIMULATOR_ACCESS_TOKEN / SIMULATOR_YOUTUBE_API_KEY.
+SIMULATOR_ACCESS_TOKEN / SIMULATOR_YOUTUBE_API_KEY; the TikTok dialect is served when
+SIMULATOR_TIKTOK_CLIENT_KEY and SIMULATOR_TIKTOK_CLIENT_SECRET are set (and signs its tokens
+with SIMULATOR_TIKTOK_SIGNING_KEY, or a key derived from the world).
 """
 
 from __future__ import annotations
@@ -23,7 +25,20 @@ from types import FrameType
 
 from simulator.faults import FaultConfig
 from simulator.graph import DEFAULT_CALLS_PER_MINUTE_BUDGET
-from simulator.server import ACCESS_TOKEN_ENV, YOUTUBE_API_KEY_ENV, SimulatorServer
+from simulator.server import (
+    ACCESS_TOKEN_ENV,
+    TIKTOK_CLIENT_KEY_ENV,
+    TIKTOK_CLIENT_SECRET_ENV,
+    TIKTOK_SIGNING_KEY_ENV,
+    YOUTUBE_API_KEY_ENV,
+    SimulatorServer,
+)
+from simulator.tiktok import (
+    DEFAULT_ACCESS_TOKEN_SECONDS,
+    DEFAULT_REQUESTS_PER_WINDOW,
+    DEFAULT_WINDOW_SECONDS,
+    TikTokAccess,
+)
 from simulator.truth import write_truth
 from simulator.world import DEFAULT_ANCHOR, DEFAULT_SEED, DEFAULT_SIZE, SimulatedWorld
 
@@ -49,6 +64,7 @@ def _serve(world: SimulatedWorld, arguments: argparse.Namespace) -> int:
         world,
         access_token=token,
         youtube_api_key=arguments.youtube_api_key or os.environ.get(YOUTUBE_API_KEY_ENV),
+        tiktok=_tiktok(arguments),
         faults=_faults(arguments.faults),
         host=arguments.host,
         port=arguments.port,
@@ -85,6 +101,21 @@ def _set_at_end_of_input(event: threading.Event) -> None:
     event.set()
 
 
+def _tiktok(arguments: argparse.Namespace) -> TikTokAccess | None:
+    client_key = os.environ.get(TIKTOK_CLIENT_KEY_ENV)
+    client_secret = os.environ.get(TIKTOK_CLIENT_SECRET_ENV)
+    if not client_key or not client_secret:
+        return None
+    return TikTokAccess(
+        client_key=client_key,
+        client_secret=client_secret,
+        access_token_seconds=arguments.tiktok_access_token_seconds,
+        requests_per_window=arguments.tiktok_requests_per_window,
+        window_seconds=arguments.tiktok_window_seconds,
+        signing_key=os.environ.get(TIKTOK_SIGNING_KEY_ENV) or None,
+    )
+
+
 def _faults(text: str | None) -> dict[str, FaultConfig]:
     if not text:
         return {}
@@ -105,6 +136,16 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--calls-per-minute-budget", type=int, default=DEFAULT_CALLS_PER_MINUTE_BUDGET
     )
+    serve.add_argument(
+        "--tiktok-access-token-seconds",
+        type=int,
+        default=DEFAULT_ACCESS_TOKEN_SECONDS,
+        help="lifetime (expires_in) of the TikTok access tokens issued",
+    )
+    serve.add_argument(
+        "--tiktok-requests-per-window", type=int, default=DEFAULT_REQUESTS_PER_WINDOW
+    )
+    serve.add_argument("--tiktok-window-seconds", type=float, default=DEFAULT_WINDOW_SECONDS)
     serve.add_argument(
         "--faults",
         help='JSON: dialect -> FaultConfig fields, e.g. {"instagram": {"error_rate": 0.1, '

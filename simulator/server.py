@@ -29,6 +29,7 @@ from simulator.app import (
 )
 from simulator.faults import NO_FAULTS, OTHER_LOOPBACK_HOST, REDIRECT_FAULT
 from simulator.graph import DEFAULT_CALLS_PER_MINUTE_BUDGET
+from simulator.tiktok import TikTokAccess
 from simulator.world import SimulatedWorld
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,9 @@ log = logging.getLogger(__name__)
 # (which any user of the machine can read in /proc).
 ACCESS_TOKEN_ENV = "SIMULATOR_ACCESS_TOKEN"
 YOUTUBE_API_KEY_ENV = "SIMULATOR_YOUTUBE_API_KEY"
+TIKTOK_CLIENT_KEY_ENV = "SIMULATOR_TIKTOK_CLIENT_KEY"
+TIKTOK_CLIENT_SECRET_ENV = "SIMULATOR_TIKTOK_CLIENT_SECRET"
+TIKTOK_SIGNING_KEY_ENV = "SIMULATOR_TIKTOK_SIGNING_KEY"
 # Idle keep-alive connections are closed after this many seconds.
 _KEEP_ALIVE_SECONDS = 30
 # stop() waits this long for answers in flight (a trickle could last hours) before cancelling.
@@ -56,7 +60,8 @@ class SimulatorServer:
     Port 0 (default): the OS picks a free port, see `url`. `start()` returns once the
     server accepts connections; `stop()` shuts it down and releases the port;
     `serve_forever()` serves until Ctrl-C. Also a context manager. `faults` as in
-    `simulator.app.create_app`.
+    `simulator.app.create_app`; `tiktok` (the app's client key and secret, see
+    `simulator.tiktok.TikTokAccess`) serves the TikTok dialect at /tiktok.
     """
 
     def __init__(
@@ -65,6 +70,7 @@ class SimulatorServer:
         *,
         access_token: str,
         youtube_api_key: str | None = None,
+        tiktok: TikTokAccess | None = None,
         faults: Faults = NO_FAULTS,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -75,7 +81,9 @@ class SimulatorServer:
         if not access_token:
             raise ValueError("access_token must not be empty")
         self.world = world
-        self._access = PlatformAccess(access_token, youtube_api_key, calls_per_minute_budget)
+        self._access = PlatformAccess(
+            access_token, youtube_api_key, calls_per_minute_budget, tiktok
+        )
         # Checked now, in either mode: a bad fault name fails here, not in a child process.
         self._faults = faults_per_dialect(faults, served_dialects(self._access))
         self._host = host
@@ -185,6 +193,7 @@ class SimulatorServer:
             self.world,
             access_token=self._access.access_token,
             youtube_api_key=self._access.youtube_api_key,
+            tiktok=self._access.tiktok,
             faults=self._faults,
             calls_per_minute_budget=self._access.calls_per_minute_budget,
         )
@@ -239,6 +248,17 @@ class SimulatorServer:
         environment = {**os.environ, ACCESS_TOKEN_ENV: self._access.access_token}
         if self._access.youtube_api_key is not None:
             environment[YOUTUBE_API_KEY_ENV] = self._access.youtube_api_key
+        tiktok = self._access.tiktok
+        if tiktok is not None:
+            environment[TIKTOK_CLIENT_KEY_ENV] = tiktok.client_key
+            environment[TIKTOK_CLIENT_SECRET_ENV] = tiktok.client_secret
+            if tiktok.signing_key is not None:
+                environment[TIKTOK_SIGNING_KEY_ENV] = tiktok.signing_key
+            command += [
+                f"--tiktok-access-token-seconds={tiktok.access_token_seconds}",
+                f"--tiktok-requests-per-window={tiktok.requests_per_window}",
+                f"--tiktok-window-seconds={tiktok.window_seconds}",
+            ]
         process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=environment, text=True
         )

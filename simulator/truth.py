@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from simulator.tiktok import tiktok_truth_rows
 from simulator.world import SimulatedWorld
 from simulator.youtube import youtube_truth_rows
 
@@ -45,7 +46,16 @@ def instagram_truth(world: SimulatedWorld) -> Iterator[TruthRow]:
 
 def youtube_truth(world: SimulatedWorld) -> Iterator[TruthRow]:
     """One row per YouTube channel, as the roster names it."""
-    for row in youtube_truth_rows(world):
+    yield from _truth_rows(youtube_truth_rows(world))
+
+
+def tiktok_truth(world: SimulatedWorld) -> Iterator[TruthRow]:
+    """One row per TikTok account, as the roster names it."""
+    yield from _truth_rows(tiktok_truth_rows(world))
+
+
+def _truth_rows(rows: Iterable[dict[str, str]]) -> Iterator[TruthRow]:
+    for row in rows:
         yield TruthRow(
             platform=row["platform"],
             handle=row["handle"],
@@ -54,7 +64,7 @@ def youtube_truth(world: SimulatedWorld) -> Iterator[TruthRow]:
         )
 
 
-TRUTH_SOURCES: tuple[TruthSource, ...] = (instagram_truth, youtube_truth)
+TRUTH_SOURCES: tuple[TruthSource, ...] = (instagram_truth, youtube_truth, tiktok_truth)
 
 
 def write_truth(

@@ -140,11 +140,13 @@ class AccountRunner:
         self.result.accounts += 1
         self._record_failure(failure)
 
-    def stop(self, kind: FailureKind, reason: str) -> None:
-        """Stop the night: no account is started after this; the rest are recorded as skipped."""
+    def stop(self, kind: FailureKind, reason: str, what_to_do: str | None = None) -> None:
+        """Stop the night: no account is started after this; the rest are recorded as skipped.
+        ``what_to_do`` replaces the kind's usual advice when the source knows better."""
         with self._lock:
             if self.result.stopped is None:
-                self.result.stopped = f"{reason}: {WHAT_TO_DO.get(kind, 're-run this date')}"
+                advice = what_to_do or WHAT_TO_DO.get(kind, "re-run this date")
+                self.result.stopped = f"{reason}: {advice}"
                 self.result.stop_kind = kind
 
     def skip(self, accounts: Iterable[TrackedAccount]) -> None:

@@ -30,6 +30,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -104,6 +105,9 @@ class ApiError(RuntimeError):
 ErrorReader = Callable[[int, Any], ApiError | None]
 # Response headers -> seconds every call should pause (usage near its limit), or 0.
 UsagePause = Callable[[Mapping[str, str]], float]
+# The URL of one attempt (no query string) -> a context held while the attempt is on the wire:
+# a platform's per-endpoint request budget paces every attempt, retries included.
+Pace = Callable[[str], AbstractContextManager[object]]
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,7 @@ class JsonClient:
         *,
         secrets: Sequence[str] = (),
         usage_pause: UsagePause | None = None,
+        pace: Pace | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         redact_url_logging()
@@ -138,6 +143,7 @@ class JsonClient:
         self._read_error = read_error
         self._secrets = tuple(secret for secret in secrets if secret)
         self._usage_pause = usage_pause
+        self._pace = pace
         self._sleep = sleep
         self._session = requests.Session()
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(policy.concurrency, 1))
@@ -164,15 +170,30 @@ class JsonClient:
     def redact(self, text: str) -> str:
         return redact(text, *self._secrets)
 
-    def get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
+    def get(
+        self,
+        path: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
         """GET ``path`` (relative to the base URL) and return its parsed JSON."""
-        return self.call("GET", path, params=params)
+        return self.call("GET", path, params=params, headers=headers)
 
     def post(
-        self, path: str, params: Mapping[str, str] | None = None, json_body: Any = None
+        self,
+        path: str,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        *,
+        form: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
-        """POST ``json_body`` to ``path`` and return the parsed JSON answer."""
-        return self.call("POST", path, params=params, json_body=json_body)
+        """POST ``json_body`` (or the ``form`` fields, URL-encoded) to ``path`` and return the
+        parsed JSON answer."""
+        return self.call(
+            "POST", path, params=params, json_body=json_body, form=form, headers=headers
+        )
 
     def call(
         self,
@@ -181,8 +202,13 @@ class JsonClient:
         *,
         params: Mapping[str, str] | None = None,
         json_body: Any = None,
+        form: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
-        """One logical call: tries until a good answer, a final error, or the deadline."""
+        """One logical call: tries until a good answer, a final error, or the deadline.
+
+        ``headers`` (e.g. a bearer token) and ``form`` fields never reach a log or an error:
+        only the URL is ever shown, redacted."""
         url = urljoin(self._base_url, path.lstrip("/"))
         shown = self.redact(_with_query(url, params))
         deadline = time.monotonic() + self._policy.deadline_seconds
@@ -190,7 +216,13 @@ class JsonClient:
         for attempt in range(self._policy.max_retries + 1):
             self._wait_while_paused(deadline)
             try:
-                return self._attempt(method, url, params, json_body, deadline, shown)
+                waiting = time.monotonic()
+                with self._pace(url) if self._pace is not None else nullcontext():
+                    # Waiting for the budget is not the platform being slow.
+                    deadline += time.monotonic() - waiting
+                    return self._attempt(
+                        method, url, _Payload(params, json_body, form, headers), deadline, shown
+                    )
             except ApiError as error:
                 if error.kind is not FailureKind.RETRY:
                     raise
@@ -223,15 +255,9 @@ class JsonClient:
         )
 
     def _attempt(
-        self,
-        method: str,
-        url: str,
-        params: Mapping[str, str] | None,
-        json_body: Any,
-        deadline: float,
-        shown: str,
+        self, method: str, url: str, payload: _Payload, deadline: float, shown: str
     ) -> Any:
-        current_url, current_params = url, params
+        current_url, current_params = url, payload.params
         for _ in range(MAX_SAME_HOST_REDIRECTS + 1):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -242,7 +268,9 @@ class JsonClient:
                     method,
                     current_url,
                     params=current_params,
-                    json=json_body,
+                    json=payload.json_body,
+                    data=payload.form,
+                    headers=payload.headers,
                     timeout=(timeout, timeout),
                     allow_redirects=False,
                     stream=True,
@@ -360,6 +388,16 @@ class JsonClient:
 
     def _deadline_text(self) -> str:
         return f"{self._policy.deadline_seconds:.0f} s deadline of one call"
+
+
+@dataclass(frozen=True)
+class _Payload:
+    """What one call sends besides its URL."""
+
+    params: Mapping[str, str] | None
+    json_body: Any
+    form: Mapping[str, str] | None
+    headers: Mapping[str, str] | None
 
 
 def _retryable(message: str, status: int | None, shown: str) -> ApiError:

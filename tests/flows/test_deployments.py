@@ -352,7 +352,7 @@ def test_the_nightly_schedule_has_the_configured_cron_and_timezone(stack: Stack)
     parameters = stack.api("deployments/name/backfill/backfill")["parameter_openapi_schema"]
     assert parameters["properties"]["start"]["format"] == "date"
     assert parameters["definitions"]["BackfillMode"]["enum"] == ["replay", "extract"]
-    assert parameters["definitions"]["Source"]["enum"] == ["instagram", "youtube"]
+    assert parameters["definitions"]["Source"]["enum"] == ["instagram", "youtube", "tiktok"]
 
 
 @pytest.mark.browser

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from simulator import TRUTH_SOURCES, SimulatedWorld, TruthRow, write_truth
+from simulator.tiktok import tiktok_truth_rows
 from simulator.world import tier_of
 from simulator.youtube import youtube_truth_rows
 
@@ -29,7 +30,8 @@ def every_row(world: SimulatedWorld, tmp_path_factory: pytest.TempPathFactory) -
         reader = csv.DictReader(written)
         assert reader.fieldnames == ["platform", "handle", "archetype", "event_date"]
         rows = list(reader)
-    assert written_rows == len(rows) == len(world.creators) + len(youtube_truth_rows(world))
+    others = len(youtube_truth_rows(world)) + len(tiktok_truth_rows(world))
+    assert written_rows == len(rows) == len(world.creators) + others
     return rows
 
 

@@ -33,6 +33,13 @@ from sources.redaction import RedactingFilter, redact
             "?monkey=banana&keyword=cats&pageToken=CAUQAA",
             "?monkey=banana&keyword=cats&pageToken=CAUQAA",
         ),
+        ("Authorization: Bearer act.a1B2c3D4e5!6789.va", "Authorization: Bearer ***"),
+        ("refused act.example12345Example, retry", "refused act.***, retry"),
+        ("kept rft.Zm9vYmFyYmF6cXV4 in store", "kept rft.*** in store"),
+        (
+            "react.production.min.js and the act. of it",
+            "react.production.min.js and the act. of it",
+        ),
     ],
     ids=[
         "graph access_token",
@@ -44,6 +51,10 @@ from sources.redaction import RedactingFilter, redact
         "json access_token",
         "json refresh_token without spaces",
         "look-alike names are left alone",
+        "bearer header",
+        "tiktok access token",
+        "tiktok refresh token",
+        "words that merely contain act. are left alone",
     ],
 )
 def test_credential_parameters_are_masked(text: str, masked: str) -> None:
