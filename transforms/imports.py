@@ -22,7 +22,7 @@ from typing import Final
 
 import polars as pl
 
-from schemas.raw.files import DECIMAL_TYPE, exported_number, is_unknown
+from schemas.raw.files import DECIMAL_TYPE, is_unknown, with_exported_number
 
 # Profile fields of the contract, in the order of the mapping's [columns] table.
 PROFILE_COUNTS: Final = ("followers", "following", "media_count")
@@ -231,25 +231,25 @@ def staged_profiles(valid_rows: pl.LazyFrame, countries: Mapping[str, str]) -> p
     """One typed profile per valid row: counts as integers, the as-of date as a date, the
     country as an ISO 3166 alpha-2 code (see :func:`country_code`) beside ``country_as_written``.
     """
-    separator = pl.col("decimal_separator")
-
-    def count(field: str) -> pl.Expr:
-        number = pl.when(separator == ",").then(
-            exported_number(pl.col(field), decimal_separator=",")
+    numbers = valid_rows
+    for field in PROFILE_COUNTS:
+        numbers = with_exported_number(
+            numbers, field, f"{field}.number", decimal_separator=pl.col("decimal_separator")
         )
-        number = number.otherwise(exported_number(pl.col(field), decimal_separator="."))
-        return number.struct.field("value").cast(pl.Int64).alias(field)
 
     def text(field: str) -> pl.Expr:
         cell = pl.col(field).str.strip_chars()
         return pl.when(is_unknown(cell)).then(None).otherwise(cell).alias(field)
 
-    return valid_rows.select(
+    return numbers.select(
         "platform",
         "handle",
         "handle_key",
         pl.col("as_of").str.to_date("%Y-%m-%d").alias("as_of_date"),
-        *(count(field) for field in PROFILE_COUNTS),
+        *(
+            pl.col(f"{field}.number").struct.field("value").cast(pl.Int64).alias(field)
+            for field in PROFILE_COUNTS
+        ),
         text("display_name"),
         country_code(text("country"), countries).alias("country"),
         text("country").alias("country_as_written"),
@@ -261,17 +261,15 @@ def staged_profiles(valid_rows: pl.LazyFrame, countries: Mapping[str, str]) -> p
 
 def staged_metrics(valid_metric_cells: pl.LazyFrame) -> pl.LazyFrame:
     """One typed value per (row, metric) that is known: rates as fractions, exact decimals."""
-    text = pl.col("value")
-    shift = pl.col("bare_shift")
-    number = (
-        pl.when(pl.col("decimal_separator") == ",")
-        .then(exported_number(text, decimal_separator=",", bare_shift=shift))
-        .otherwise(exported_number(text, decimal_separator=".", bare_shift=shift))
-    )
     return (
-        valid_metric_cells.select(
-            "line_number", "metric", number.struct.field("value").alias("value")
+        with_exported_number(
+            valid_metric_cells,
+            "value",
+            "number",
+            decimal_separator=pl.col("decimal_separator"),
+            bare_shift=pl.col("bare_shift"),
         )
+        .select("line_number", "metric", pl.col("number").struct.field("value").alias("value"))
         .filter(pl.col("value").is_not_null())
         .cast({"value": DECIMAL_TYPE})
     )

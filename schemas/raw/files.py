@@ -15,7 +15,7 @@ judged by one static model). A row is loaded only if it and all its metrics pass
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, TypeVar
 
 import pandera.polars as pa
 import polars as pl
@@ -63,6 +63,17 @@ DECIMAL_SCALE: Final = 9
 INTEGER_DIGITS: Final = 38 - DECIMAL_SCALE
 DECIMAL_TYPE: Final = pl.Decimal(38, DECIMAL_SCALE)
 METRIC_KINDS: Final = ("count", "average", "rate", "number")
+NUMBER_TYPE: Final = pl.Struct(
+    {
+        "value": DECIMAL_TYPE,
+        "unknown": pl.Boolean,
+        "problem": pl.String,
+        "negative": pl.Boolean,
+        "whole": pl.Boolean,
+        "percent": pl.Boolean,
+    }
+)
+Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
 
 _NUMBER = (
     r"^(?P<sign>[+-]?)(?P<int>\d*)(?:\.(?P<frac>\d*))?(?:[eE](?P<exp>[+-]?\d{1,4}))?\s*"
@@ -99,10 +110,15 @@ def is_unknown(text: pl.Expr) -> pl.Expr:
     return text.is_null() | text.str.strip_chars().str.to_lowercase().is_in(UNKNOWN_TOKENS)
 
 
-def exported_number(
-    text: pl.Expr, *, decimal_separator: str = ".", bare_shift: int | pl.Expr = 0
-) -> pl.Expr:
-    """A cell read as other tools write numbers, as a struct of:
+def with_exported_number(
+    frame: Frame,
+    text: str,
+    out: str,
+    *,
+    decimal_separator: str | pl.Expr = ".",
+    bare_shift: int | pl.Expr = 0,
+) -> Frame:
+    """``frame`` plus ``out``: the cell ``text`` read as other tools write numbers, a struct of
 
     - ``value``: the number as ``Decimal(38, 9)``, exact; a percentage as a fraction
       (``1.39%`` -> 0.0139); NULL when unknown or not readable;
@@ -110,11 +126,151 @@ def exported_number(
     - ``problem``: NULL, ``unreadable``, ``too_precise`` (more than 9 decimals) or ``too_large``;
     - ``negative``, ``whole``, ``percent``: what the checks need to say what is wrong.
 
-    ``decimal_separator`` is ``.`` (``1,234.5``) or ``,`` (``1.234,5``); ``bare_shift`` moves the
-    point of numbers written without a ``%`` (``-2``: bare numbers are percentages too).
+    ``decimal_separator`` is ``.`` (``1,234.5``) or ``,`` (``1.234,5``), or an expression giving
+    one of them per row; ``bare_shift`` moves the point of numbers written without a ``%``
+    (``-2``: bare numbers are percentages too). Computed in steps, each over the columns of the
+    one before: one expression holding every step would repeat the earlier ones in each later
+    one, and grow too large for Polars to plan quickly.
     """
-    group, decimal = (",", ".") if decimal_separator == "." else (".", ",")
-    stripped = text.str.strip_chars().str.replace_all(_MINUS_SIGNS, "-")
+    t = _TemporaryNames(out)
+    separator = (
+        pl.lit(decimal_separator) if isinstance(decimal_separator, str) else decimal_separator
+    )
+    stripped = pl.col(text).str.strip_chars().str.replace_all(_MINUS_SIGNS, "-")
+    staged = frame.with_columns(
+        stripped.alias(t.stripped), is_unknown(pl.col(text)).alias(t.unknown)
+    ).with_columns(
+        pl.when(separator == ",")
+        .then(_ungrouped(pl.col(t.stripped), group=".", decimal=","))
+        .otherwise(_ungrouped(pl.col(t.stripped), group=",", decimal="."))
+        .str.extract_groups(_NUMBER)
+        .alias(t.parts)
+    )
+    parts = pl.col(t.parts)
+    staged = staged.with_columns(
+        parts.struct.field("int").fill_null("").alias(t.integer),
+        parts.struct.field("frac").fill_null("").alias(t.fraction),
+        (parts.struct.field("suffix") == "%").fill_null(False).alias(t.percent),
+        parts.struct.field("int").is_not_null().alias(t.matched),
+        (parts.struct.field("sign") == "-").fill_null(False).alias(t.minus),
+        (
+            parts.struct.field("exp").cast(pl.Int32, strict=False).fill_null(0)
+            + parts.struct.field("suffix")
+            .replace_strict(SUFFIX_EXPONENTS, default=0, return_dtype=pl.Int32)
+            .fill_null(0)
+        ).alias(t.shift),
+    ).with_columns(
+        (pl.col(t.integer) + pl.col(t.fraction)).alias(t.digits),
+        (pl.col(t.shift) + pl.when(pl.col(t.percent)).then(0).otherwise(bare_shift)).alias(t.shift),
+    )
+    staged = staged.with_columns(
+        pl.col(t.digits).str.strip_chars_start("0").alias(t.significant)
+    ).with_columns(
+        pl.col(t.significant).str.len_chars().cast(pl.Int32).alias(t.length),
+        # Where the decimal point falls in the significant digits once the suffix is applied.
+        (
+            pl.col(t.integer).str.len_chars().cast(pl.Int32)
+            + pl.col(t.shift)
+            - (pl.col(t.digits).str.len_chars() - pl.col(t.significant).str.len_chars()).cast(
+                pl.Int32
+            )
+        ).alias(t.point),
+    )
+    length, significant = pl.col(t.length), pl.col(t.significant)
+    staged = staged.with_columns(
+        pl.col(t.point).clip(-(DECIMAL_SCALE + 1) - length, INTEGER_DIGITS + 1).alias(t.point)
+    )
+    point = pl.col(t.point)
+    staged = staged.with_columns(
+        pl.when(point >= length)
+        .then(significant + _zeros(point - length))
+        .when(point <= 0)
+        .then(pl.lit(""))
+        .otherwise(significant.str.slice(0, point))
+        .alias(t.whole_part),
+        pl.when(point >= length)
+        .then(pl.lit(""))
+        .when(point <= 0)
+        .then(_zeros(-point) + significant)
+        .otherwise(significant.str.slice(point))
+        .str.strip_chars_end("0")
+        .alias(t.fraction_part),
+    )
+    is_zero = significant == ""
+    whole_part, fraction_part = pl.col(t.whole_part), pl.col(t.fraction_part)
+    readable = pl.col(t.matched) & ((pl.col(t.integer) != "") | (pl.col(t.fraction) != ""))
+    staged = staged.with_columns(
+        pl.when(pl.col(t.unknown))
+        .then(pl.lit(None, dtype=pl.String))
+        .when(~readable.fill_null(False))
+        .then(pl.lit(UNREADABLE))
+        .when(~is_zero & (whole_part.str.len_chars() > INTEGER_DIGITS))
+        .then(pl.lit(TOO_LARGE))
+        .when(~is_zero & (fraction_part.str.len_chars() > DECIMAL_SCALE))
+        .then(pl.lit(TOO_PRECISE))
+        .alias(t.problem),
+        (pl.col(t.minus) & ~is_zero).fill_null(False).alias(t.negative),
+        ((fraction_part == "") | is_zero).fill_null(True).alias(t.whole),
+        is_zero.alias(t.is_zero),
+    )
+    canonical = pl.concat_str(
+        pl.when(pl.col(t.negative)).then(pl.lit("-")).otherwise(pl.lit("")),
+        pl.when(whole_part == "").then(pl.lit("0")).otherwise(whole_part),
+        pl.lit("."),
+        pl.when(fraction_part == "").then(pl.lit("0")).otherwise(fraction_part),
+    )
+    value = (
+        pl.when(pl.col(t.problem).is_null() & ~pl.col(t.unknown))
+        .then(pl.when(pl.col(t.is_zero)).then(pl.lit("0")).otherwise(canonical))
+        .cast(DECIMAL_TYPE, strict=False)
+    )
+    return staged.with_columns(
+        pl.struct(
+            value=value,
+            unknown=pl.col(t.unknown),
+            problem=pl.col(t.problem),
+            negative=pl.col(t.negative),
+            whole=pl.col(t.whole),
+            percent=pl.col(t.percent),
+        ).alias(out)
+    ).drop(t.all())
+
+
+def exported_number(text: pl.Expr, *, decimal_separator: str = ".", bare_shift: int = 0) -> pl.Expr:
+    """:func:`with_exported_number` of one expression, for small frames and tests (as one
+    expression it plans slowly: on frames, use :func:`with_exported_number`)."""
+    return text.map_batches(
+        lambda series: with_exported_number(
+            series.rename("text").to_frame(),
+            "text",
+            "number",
+            decimal_separator=decimal_separator,
+            bare_shift=bare_shift,
+        ).get_column("number"),
+        return_dtype=NUMBER_TYPE,
+    )
+
+
+class _TemporaryNames:
+    """The intermediate columns of one number's steps, named so they collide with nothing."""
+
+    def __init__(self, out: str) -> None:
+        self._prefix = f"__{out}__"
+        self._names: list[str] = []
+
+    def __getattr__(self, name: str) -> str:
+        column = self._prefix + name
+        if column not in self._names:
+            self._names.append(column)
+        return column
+
+    def all(self) -> list[str]:
+        return list(self._names)
+
+
+def _ungrouped(stripped: pl.Expr, *, group: str, decimal: str) -> pl.Expr:
+    """The text without its digit grouping (only where the grouping is unambiguous: groups of
+    three), with ``.`` as the decimal point."""
     grouped = stripped.str.contains(
         _GROUPED.format(group=_escaped(group), decimal=_escaped(decimal))
     )
@@ -123,80 +279,13 @@ def exported_number(
         .then(stripped.str.replace_all(_GROUP_CHARACTERS.format(group=_escaped(group)), ""))
         .otherwise(stripped)
     )
-    if decimal == ",":
-        ungrouped = ungrouped.str.replace(",", ".", literal=True)
-    parts = ungrouped.str.extract_groups(_NUMBER)
-    integer = parts.struct.field("int").fill_null("")
-    fraction = parts.struct.field("frac").fill_null("")
-    suffix = parts.struct.field("suffix")
-    percent = (suffix == "%").fill_null(False)
-    suffix_shift = suffix.replace_strict(SUFFIX_EXPONENTS, default=0, return_dtype=pl.Int32)
-    shift = (
-        parts.struct.field("exp").cast(pl.Int32, strict=False).fill_null(0)
-        + suffix_shift.fill_null(0)
-        + pl.when(percent).then(0).otherwise(bare_shift)
-    )
-    digits = integer + fraction
-    significant = digits.str.strip_chars_start("0")
-    # Where the decimal point falls in the significant digits once the suffix is applied.
-    point = (
-        integer.str.len_chars().cast(pl.Int32)
-        + shift
-        - (digits.str.len_chars() - significant.str.len_chars()).cast(pl.Int32)
-    )
-    length = significant.str.len_chars().cast(pl.Int32)
-    is_zero = significant == ""
-    bounded = point.clip(-(DECIMAL_SCALE + 1) - length, INTEGER_DIGITS + 1)
-    whole_part = (
-        pl.when(bounded >= length)
-        .then(significant + _zeros(bounded - length))
-        .when(bounded <= 0)
-        .then(pl.lit(""))
-        .otherwise(significant.str.slice(0, bounded))
-    )
-    fraction_part = (
-        pl.when(bounded >= length)
-        .then(pl.lit(""))
-        .when(bounded <= 0)
-        .then(_zeros(-bounded) + significant)
-        .otherwise(significant.str.slice(bounded))
-        .str.strip_chars_end("0")
-    )
-    readable = (
-        parts.struct.field("int").is_not_null() & ((integer != "") | (fraction != ""))
-    ).fill_null(False)
-    unknown = is_unknown(text)
-    too_large = ~is_zero & (whole_part.str.len_chars() > INTEGER_DIGITS)
-    too_precise = ~is_zero & (fraction_part.str.len_chars() > DECIMAL_SCALE)
-    problem = (
-        pl.when(unknown)
-        .then(pl.lit(None, dtype=pl.String))
-        .when(~readable)
-        .then(pl.lit(UNREADABLE))
-        .when(too_large)
-        .then(pl.lit(TOO_LARGE))
-        .when(too_precise)
-        .then(pl.lit(TOO_PRECISE))
-    )
-    negative = (parts.struct.field("sign") == "-") & ~is_zero
-    canonical = pl.concat_str(
-        pl.when(negative).then(pl.lit("-")).otherwise(pl.lit("")),
-        pl.when(whole_part == "").then(pl.lit("0")).otherwise(whole_part),
-        pl.lit("."),
-        pl.when(fraction_part == "").then(pl.lit("0")).otherwise(fraction_part),
-    )
-    value = (
-        pl.when(problem.is_null() & ~unknown)
-        .then(pl.when(is_zero).then(pl.lit("0")).otherwise(canonical))
-        .cast(DECIMAL_TYPE, strict=False)
-    )
-    return pl.struct(
-        value=value,
-        unknown=unknown,
-        problem=problem,
-        negative=negative.fill_null(False),
-        whole=(fraction_part == "").fill_null(True) | is_zero.fill_null(False),
-        percent=percent,
+    if decimal == ".":
+        return ungrouped
+    # A point left over is no grouping of three digits: not a number in this convention.
+    return (
+        pl.when(ungrouped.str.contains(".", literal=True))
+        .then(pl.lit("?"))
+        .otherwise(ungrouped.str.replace(",", ".", literal=True))
     )
 
 
@@ -209,50 +298,51 @@ def _escaped(character: str) -> str:
 
 
 # -- checks ---------------------------------------------------------------------------------
-def _parsed(data: PolarsData, bare_shift: int | pl.Expr = 0) -> pl.Expr:
-    """The checked column read as a number, with the import's decimal separator (a column)."""
-    text = pl.col(data.key)
-    return (
-        pl.when(pl.col("decimal_separator") == ",")
-        .then(exported_number(text, decimal_separator=",", bare_shift=bare_shift))
-        .otherwise(exported_number(text, decimal_separator=".", bare_shift=bare_shift))
-    )
+_NUMBER_COLUMN = "__number"
+
+
+def _judged(data: PolarsData, condition: pl.Expr, bare_shift: int | pl.Expr = 0) -> pl.LazyFrame:
+    """``condition`` over the checked column read as a number (``__number``), with the
+    import's decimal separator (a column, the same on every row)."""
+    return data.lazyframe.pipe(
+        with_exported_number,
+        data.key,
+        _NUMBER_COLUMN,
+        decimal_separator=pl.col("decimal_separator"),
+        bare_shift=bare_shift,
+    ).select(condition)
+
+
+def _field(name: str) -> pl.Expr:
+    return pl.col(_NUMBER_COLUMN).struct.field(name)
 
 
 def _readable(cls: type, data: PolarsData) -> pl.LazyFrame:
-    return data.lazyframe.select(_parsed(data).struct.field("problem") != UNREADABLE)
+    return _judged(data, (_field("problem") != UNREADABLE).fill_null(True))
 
 
 def _precise_enough(cls: type, data: PolarsData) -> pl.LazyFrame:
-    return data.lazyframe.select(_parsed(data).struct.field("problem") != TOO_PRECISE)
+    return _judged(data, (_field("problem") != TOO_PRECISE).fill_null(True))
 
 
 def _count_not_percent(cls: type, data: PolarsData) -> pl.LazyFrame:
-    number = _parsed(data)
-    return data.lazyframe.select(
-        ~(number.struct.field("percent") & number.struct.field("value").is_not_null())
-    )
+    return _judged(data, ~(_field("percent") & _field("value").is_not_null()))
 
 
 def _count_whole(cls: type, data: PolarsData) -> pl.LazyFrame:
-    number = _parsed(data)
-    return data.lazyframe.select(
-        number.struct.field("whole") | number.struct.field("value").is_null()
-    )
+    # A percentage fails its own check: one reason per value.
+    return _judged(data, _field("whole") | _field("value").is_null() | _field("percent"))
 
 
 def _count_not_negative(cls: type, data: PolarsData) -> pl.LazyFrame:
-    number = _parsed(data)
-    return data.lazyframe.select(
-        ~number.struct.field("negative") | number.struct.field("value").is_null()
-    )
+    return _judged(data, ~_field("negative") | _field("value").is_null())
 
 
 def _count_plausible(cls: type, data: PolarsData) -> pl.LazyFrame:
-    number = _parsed(data)
-    return data.lazyframe.select(
-        (number.struct.field("problem") != TOO_LARGE)
-        & (number.struct.field("value") <= MAX_PLAUSIBLE_COUNT).fill_null(True)
+    return _judged(
+        data,
+        (_field("problem") != TOO_LARGE).fill_null(True)
+        & (_field("value") <= MAX_PLAUSIBLE_COUNT).fill_null(True),
     )
 
 
@@ -329,10 +419,10 @@ class RawImportedRow(LandedRecord):
     ) = exported_count_checks("followers", "following", "media_count")
 
 
-def _metric_value(data: PolarsData) -> pl.Expr:
-    """The metric's value as the warehouse keeps it: rates as fractions (``bare_shift`` -2:
-    the mapping says bare numbers in the column are percentages)."""
-    return _parsed(data, bare_shift=pl.col("bare_shift"))
+def _metric_judged(data: PolarsData, condition: pl.Expr) -> pl.LazyFrame:
+    """``condition`` over the metric read as the warehouse keeps it: rates as fractions
+    (``bare_shift`` -2: the mapping says bare numbers in the column are percentages)."""
+    return _judged(data, condition, bare_shift=pl.col("bare_shift"))
 
 
 class RawImportedMetric(LandedRecord):
@@ -354,44 +444,35 @@ class RawImportedMetric(LandedRecord):
 
     @pa.check("value", name="readable_number", error=METRIC_NOT_A_NUMBER)
     def _readable(cls, data: PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(_metric_value(data).struct.field("problem") != UNREADABLE)
+        return _metric_judged(data, (_field("problem") != UNREADABLE).fill_null(True))
 
     @pa.check("value", name="precise_enough", error=METRIC_TOO_PRECISE)
     def _precise(cls, data: PolarsData) -> pl.LazyFrame:
-        problem = _metric_value(data).struct.field("problem")
-        return data.lazyframe.select(~problem.is_in([TOO_PRECISE, TOO_LARGE]).fill_null(False))
+        return _metric_judged(
+            data, ~_field("problem").is_in([TOO_PRECISE, TOO_LARGE]).fill_null(False)
+        )
 
     @pa.check("value", name="count_not_percent", error=METRIC_PERCENT_FOR_A_COUNT)
     def _count_not_percent(cls, data: PolarsData) -> pl.LazyFrame:
-        number = _metric_value(data)
         counted = pl.col("kind").is_in(["count", "average"])
-        return data.lazyframe.select(
-            ~(counted & number.struct.field("percent") & number.struct.field("value").is_not_null())
-        )
+        return _metric_judged(data, ~(counted & _field("percent") & _field("value").is_not_null()))
 
     @pa.check("value", name="not_negative", error=METRIC_NEGATIVE)
     def _not_negative(cls, data: PolarsData) -> pl.LazyFrame:
-        number = _metric_value(data)
         counted = pl.col("kind").is_in(["count", "average"])
-        return data.lazyframe.select(
-            ~(
-                counted
-                & number.struct.field("negative")
-                & number.struct.field("value").is_not_null()
-            )
-        )
+        return _metric_judged(data, ~(counted & _field("negative") & _field("value").is_not_null()))
 
     @pa.check("value", name="whole_number", error=METRIC_NOT_WHOLE)
     def _whole(cls, data: PolarsData) -> pl.LazyFrame:
-        number = _metric_value(data)
-        return data.lazyframe.select(
+        return _metric_judged(
+            data,
             (pl.col("kind") != "count")
-            | number.struct.field("whole")
-            | number.struct.field("value").is_null()
+            | _field("whole")
+            | _field("value").is_null()
+            | _field("percent"),
         )
 
     @pa.check("value", name="within_max", error=METRIC_ABOVE_MAX)
     def _within_max(cls, data: PolarsData) -> pl.LazyFrame:
-        value = _metric_value(data).struct.field("value")
         bound = pl.col("max_value").cast(DECIMAL_TYPE, strict=False)
-        return data.lazyframe.select((value <= bound).fill_null(True))
+        return _metric_judged(data, (_field("value") <= bound).fill_null(True))
