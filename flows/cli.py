@@ -236,7 +236,7 @@ def import_command(
 ) -> None:
     """Import another tool's export of creator stats: land it, validate every row, load it."""
     _quiet_prefect()
-    from flows.imports import describe, import_file, prepare_import
+    from flows.imports import ImportSummary, describe, import_file, prepare_import
     from sources.files.errors import ImportRefused
 
     as_of = date.date() if date else None
@@ -248,6 +248,7 @@ def import_command(
     if state.is_failed():
         _fail(state.message or "the import failed; see the Prefect logs")
     summary = state.result()
+    assert isinstance(summary, ImportSummary)
     console.print(describe(summary))
     table = Table("as of", "landed", "loaded", "quarantined", "deduplicated")
     for as_of_date, counts in sorted(summary.counts.items()):

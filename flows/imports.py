@@ -503,21 +503,23 @@ def _with_account_ids(connection: Any, profiles: pl.DataFrame, platform: str) ->
     )
 
 
-_PROFILE_SCHEMA: dict[str, Any] = {
-    "platform": pl.String,
-    "account_id": pl.String,
-    "as_of_date": pl.Date,
-    "handle": pl.String,
-    "handle_key": pl.String,
-    "display_name": pl.String,
-    "country": pl.String,
-    "country_as_written": pl.String,
-    "category": pl.String,
-    "followers": pl.Int64,
-    "following": pl.Int64,
-    "media_count": pl.Int64,
-    "line_number": pl.Int32,
-}
+_PROFILE_SCHEMA = pl.Schema(
+    {
+        "platform": pl.String,
+        "account_id": pl.String,
+        "as_of_date": pl.Date,
+        "handle": pl.String,
+        "handle_key": pl.String,
+        "display_name": pl.String,
+        "country": pl.String,
+        "country_as_written": pl.String,
+        "category": pl.String,
+        "followers": pl.Int64,
+        "following": pl.Int64,
+        "media_count": pl.Int64,
+        "line_number": pl.Int32,
+    }
+)
 
 
 def _metric_rows(

@@ -139,6 +139,7 @@ def imported_rows(
     handle = text["handle"].str.strip_chars()
     if platform != "youtube":
         handle = handle.str.strip_prefix("@")
+    handle = pl.when(is_unknown(handle)).then(None).otherwise(handle)
     as_of_cell = text["as_of"].str.strip_chars()
     as_of = (
         pl.when(is_unknown(as_of_cell))

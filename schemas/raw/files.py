@@ -15,7 +15,7 @@ judged by one static model). A row is loaded only if it and all its metrics pass
 
 from __future__ import annotations
 
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 import pandera.polars as pa
 import polars as pl
@@ -346,7 +346,7 @@ def _count_plausible(cls: type, data: PolarsData) -> pl.LazyFrame:
     )
 
 
-def exported_count_checks(*columns: str) -> tuple[classmethod[object, object, object], ...]:
+def exported_count_checks(*columns: str) -> tuple[classmethod[Any, Any, Any], ...]:
     """The checks of a profile count (followers, following, media_count) as exports write it;
     each failing value gets one reason (the first that applies, in this order)."""
     return (

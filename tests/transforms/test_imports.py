@@ -19,8 +19,7 @@ def mis_decoded(text: str, charset: str = "cp1252") -> str:
     """What another tool shows of UTF-8 ``text`` when it decodes it as ``charset`` (the five
     bytes cp1252 leaves undefined shown as latin-1 does, as spreadsheet programs do)."""
     return "".join(
-        bytes([byte]).decode(charset, errors="ignore") or chr(byte)
-        for byte in text.encode("utf-8")
+        bytes([byte]).decode(charset, errors="ignore") or chr(byte) for byte in text.encode("utf-8")
     )
 
 
@@ -30,7 +29,10 @@ def mis_decoded(text: str, charset: str = "cp1252") -> str:
         ("CÃ´te d'Ivoire", "Côte d'Ivoire"),  # noqa: RUF001 (the mis-decoded text itself)
         (mis_decoded("Zoë Müller"), "Zoë Müller"),
         (mis_decoded("été à São Paulo"), "été à São Paulo"),
-        (mis_decoded("O’Brien “quoted” – €5"), "O’Brien “quoted” – €5"),
+        (
+            mis_decoded("O\u2019Brien \u201cquoted\u201d \u2013 €5"),
+            "O\u2019Brien \u201cquoted\u201d \u2013 €5",
+        ),
         (mis_decoded("Łódź"), "Łódź"),
         (mis_decoded("Ñandú", "latin-1"), "Ñandú"),
         (mis_decoded(mis_decoded("Côte")), "Côte"),  # decoded wrongly twice
@@ -45,7 +47,7 @@ def test_utf8_decoded_with_the_wrong_charset_is_repaired(text: str, expected: st
     [
         "Côte d'Ivoire",  # already right
         "plain ascii",
-        "Müller Ã©",  # noqa: RUF001 (a real ü beside mojibake: which is right is not clear)
+        "Müller Ã©",  # a real ü beside mojibake: which is right is not clear
         "Ã",  # a lone A-tilde: no sequence to repair
         "€100",
     ],
