@@ -27,7 +27,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.states import Failed, State
 
-from flows.accounting import RUN_LOG_SCHEMA, EntityCounts, quarantine_frame
+from flows.accounting import RUN_LOG_SCHEMA, EntityCounts, failed_run_row, quarantine_frame
 from flows.nightly import warehouse_writer
 from flows.settings import Settings, load_settings
 from schemas.contract import FAILED_CHECKS, ContractSplit, split_by_contract
@@ -62,7 +62,7 @@ from warehouse.lake import open_lake
 from warehouse.load import record_runs
 
 ENTITY = "rows"
-METRIC_PREFIX = "metric."
+METRIC_PREFIX = "metrics."
 # The row's mapped cells as one text, to tell an exact repeat from a conflicting one.
 MAPPED_VALUES = "mapped_values"
 REPAIR_NOTES_SHOWN = 20
@@ -769,8 +769,6 @@ def _record_failure(
     message: str,
 ) -> None:
     """Leave a failed row in ``pipeline_runs``; never mask the original error."""
-    from flows.accounting import failed_run_row
-
     row = failed_run_row(
         run_id=run_id,
         flow_run_id=_flow_run_id(),

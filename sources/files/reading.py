@@ -272,7 +272,7 @@ def _positions(header: list[str], columns: Mapping[str, str]) -> dict[str, int]:
         elif len(folded.get(column.strip().casefold(), [])) == 1:
             positions[field] = folded[column.strip().casefold()][0]
         else:
-            missing.append(f"{field} = {column!r}")
+            missing.append(f"{column!r} ({field})")
     if missing:
         raise ImportRefused(
             f"the mapping names column(s) the file does not have: {', '.join(missing)}; the "

@@ -274,8 +274,8 @@ def test_a_missing_column_is_refused_naming_the_columns_the_file_has(tmp_path: P
         cells_of(path, "csv", {"handle": "handle", "followers": "Folowers", "country": "Country"})
 
     assert str(refused.value).startswith(
-        "the mapping names column(s) the file does not have: followers = 'Folowers', "
-        "country = 'Country'; the file's columns are 'Handle', 'Followers'"
+        "the mapping names column(s) the file does not have: 'Folowers' (followers), "
+        "'Country' (country); the file's columns are 'Handle', 'Followers'"
     )
 
 
