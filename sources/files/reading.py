@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import itertools
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -188,11 +189,11 @@ def _csv_cells(
 
 
 class _CsvBatch:
-    """One column list per header column, filled record by record (no object per record)."""
+    """The records of one batch, turned into one list per column at the end (in C, by zip)."""
 
     def __init__(self, header: list[str]) -> None:
         self.header = header
-        self.cells: list[list[str | None]] = [[] for _ in header]
+        self.records: list[list[str]] = []
         self.line_numbers: list[int] = []
         self.problems: list[str | None] = []
         self.ragged: dict[int, str] = {}  # position in the batch -> raw record of a ragged row
@@ -200,8 +201,6 @@ class _CsvBatch:
 
     def add(self, line_number: int, record: list[str]) -> None:
         width = len(self.header)
-        for position, column in enumerate(self.cells):
-            column.append(record[position] if position < len(record) else None)
         problem = None
         if len(record) != width:
             problem = (
@@ -215,21 +214,24 @@ class _CsvBatch:
                 },
                 ensure_ascii=False,
             )
+        self.records.append(record)
         self.line_numbers.append(line_number)
         self.problems.append(problem)
         self.rows += 1
 
     def add_problem(self, line_number: int, problem: str) -> None:
-        for column in self.cells:
-            column.append(None)
         self.ragged[self.rows] = json.dumps({"_unreadable": problem})
+        self.records.append([])
         self.line_numbers.append(line_number)
         self.problems.append(problem)
         self.rows += 1
 
     def frame(self, landed_file: str, positions: Mapping[str, int]) -> pl.DataFrame:
+        width = len(self.header)
+        columns = list(itertools.zip_longest(*self.records))[:width]
+        columns += [(None,) * self.rows] * (width - len(columns))
         cells = pl.DataFrame(
-            {name: column for name, column in zip(self.header, self.cells, strict=True)},
+            dict(zip(self.header, columns, strict=True)),
             schema=dict.fromkeys(self.header, pl.String),
         )
         raw = cells.select(pl.struct(pl.all()).struct.json_encode()).to_series()
