@@ -236,14 +236,16 @@ def import_command(
 ) -> None:
     """Import another tool's export of creator stats: land it, validate every row, load it."""
     _quiet_prefect()
-    from flows.imports import ImportSummary, describe, import_file, prepare_import
     from sources.files.errors import ImportRefused
+    from sources.files.request import prepare_import
 
     as_of = date.date() if date else None
     try:
         prepare_import(path, source, mapping, as_of)
     except ImportRefused as refusal:
         _fail(str(refusal))
+    from flows.imports import ImportSummary, describe, import_file
+
     state = import_file(path, source, mapping, as_of, return_state=True)
     if state.is_failed():
         _fail(state.message or "the import failed; see the Prefect logs")

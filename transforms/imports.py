@@ -28,7 +28,6 @@ from schemas.raw.files import DECIMAL_TYPE, is_unknown, with_exported_number
 PROFILE_COUNTS: Final = ("followers", "following", "media_count")
 PROFILE_TEXTS: Final = ("display_name", "country", "category")
 TEXT_FIELDS: Final = ("handle", *PROFILE_TEXTS)
-PROVENANCE: Final = ("landed_file", "line_number", "raw_record", "record_problem")
 # The id an account gets from its handle until the platform's own id is known.
 DERIVED_ID_PREFIX: Final = "handle:"
 YOUTUBE_CHANNEL_ID: Final = r"^UC[A-Za-z0-9_-]{22}$"
