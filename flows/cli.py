@@ -248,6 +248,63 @@ def _open_or_fail(lake: LakeLocation) -> duckdb.DuckDBPyConnection:
         _fail(f"cannot open the lake ({lake.describe()}): {error}")
 
 
+@app.command("import")
+def import_command(
+    path: Annotated[str, typer.Argument(help="The export: CSV, JSON (array or NDJSON), Parquet.")],
+    source: Annotated[
+        str,
+        typer.Option(
+            help="The tool or export it comes from, a plain name (e.g. kaggle_top_instagram)."
+        ),
+    ],
+    mapping: Annotated[
+        str | None,
+        typer.Option(
+            help="Mapping TOML file, or a shipped mapping's name (default: the one named like "
+            "--source)."
+        ),
+    ] = None,
+    date: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="Date the file's counts are as of, when it has no date column.",
+        ),
+    ] = None,
+) -> None:
+    """Import another tool's export of creator stats: land it, validate every row, load it."""
+    _quiet_prefect()
+    from sources.files.errors import ImportRefused
+    from sources.files.request import prepare_import
+
+    as_of = date.date() if date else None
+    try:
+        prepare_import(path, source, mapping, as_of)
+    except ImportRefused as refusal:
+        _fail(str(refusal))
+    from flows.imports import ImportSummary, describe, import_file
+
+    state = import_file(path, source, mapping, as_of, return_state=True)
+    if state.is_failed():
+        _fail(state.message or "the import failed; see the Prefect logs")
+    summary = state.result()
+    assert isinstance(summary, ImportSummary)
+    console.print(describe(summary))
+    table = Table("as of", "landed", "loaded", "quarantined", "deduplicated")
+    for as_of_date, counts in sorted(summary.counts.items()):
+        table.add_row(
+            str(as_of_date),
+            str(counts.landed),
+            str(counts.loaded),
+            str(counts.quarantined),
+            str(counts.deduplicated),
+        )
+    console.print(table)
+    for note in summary.notes:
+        console.print(f"[yellow]note[/]: {note}")
+    console.print(f"Committed to the lake: {summary.lake}")
+
+
 def _fail(message: str) -> NoReturn:
     console.print(f"[red]error:[/] {message}")
     raise typer.Exit(code=2)

@@ -188,10 +188,13 @@ def _replace_partition(connection: duckdb.DuckDBPyConnection, load: PartitionLoa
         connection.execute("delete from roster")
         insert_rows(connection, "roster", load.roster)
         for table, frame in load.facts.items():
-            connection.execute(
-                f"delete from {table} where platform = ? and {FACT_PARTITIONS[table]} = ?",
-                [load.platform, load.partition_date],
-            )
+            if table == "fact_profile_daily":
+                _replace_profiles_keeping_imports(connection, load, frame)
+            else:
+                connection.execute(
+                    f"delete from {table} where platform = ? and {FACT_PARTITIONS[table]} = ?",
+                    [load.platform, load.partition_date],
+                )
             if isinstance(frame, Path):
                 insert_parquet(connection, table, frame)
                 _refuse_duplicates(connection, table, load.platform, load.partition_date)
@@ -211,6 +214,47 @@ def _replace_partition(connection: duckdb.DuckDBPyConnection, load: PartitionLoa
             insert_rows(connection, "failed_accounts", load.failed_accounts)
         _execute_reading(connection, MERGE_INFLUENCERS, load.influencers)
         insert_rows(connection, "pipeline_runs", load.run_log)
+
+
+def _replace_profiles_keeping_imports(
+    connection: duckdb.DuckDBPyConnection, load: PartitionLoad, frame: pl.DataFrame | Path
+) -> None:
+    """Delete the date's profile snapshots, except those a file import loaded for accounts this
+    load does not have.
+
+    An import fills gaps (``warehouse/imports.py``): its snapshot of an account the platform
+    reports this date gives way to the platform's exact counts, and the import's
+    ``import_profile`` row says so; its snapshot of an account the platform does not report stays.
+    """
+    arguments: dict[str, object] = {"platform": load.platform, "date": load.partition_date}
+    if isinstance(frame, Path):
+        incoming = "select account_id from read_parquet($path)"
+        arguments["path"] = str(frame)
+    else:
+        incoming_accounts = frame.select("account_id")  # noqa: F841  (read by name from the SQL)
+        incoming = "select account_id from incoming_accounts"
+    connection.execute(
+        f"""
+        update import_profile set in_fact_profile_daily = false
+        where platform = $platform and as_of_date = $date and in_fact_profile_daily
+          and account_id in ({incoming})
+        """,
+        arguments,
+    )
+    connection.execute(
+        """
+        delete from fact_profile_daily as fact
+        where platform = $platform and snapshot_date = $date
+          and not exists (
+              select 1 from import_profile as imported
+              where imported.in_fact_profile_daily
+                and imported.platform = fact.platform
+                and imported.account_id = fact.account_id
+                and imported.as_of_date = fact.snapshot_date
+          )
+        """,
+        {"platform": load.platform, "date": load.partition_date},
+    )
 
 
 def record_runs(

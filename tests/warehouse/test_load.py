@@ -167,3 +167,38 @@ def test_each_load_is_one_snapshot_labelled_with_its_run_and_readable_later(
         f"select followers from fact_profile_daily at (version => {first[0]})"
     ).fetchall() == [(1000,)]
     assert table(connection, "fact_profile_daily")[0][3] == 5000
+
+
+def test_a_nightly_load_keeps_imported_snapshots_of_accounts_it_did_not_fetch(
+    tmp_path: Path,
+) -> None:
+    connection = open_lake(LakeLocation.in_directory(tmp_path))
+    load_partition(connection, partition(DAY, 1000))
+    # A file import loaded two accounts that date: "1" (also fetched by the platform, whose
+    # nightly snapshot the import found absent at the time) and one only the export knows.
+    for account_id, followers in (("1", 990), ("handle:lena.paints", 52_000)):
+        connection.execute(
+            "insert into fact_profile_daily values ('instagram', ?, ?, ?, null, null)",
+            [account_id, DAY, followers],
+        )
+        connection.execute(
+            "insert into import_profile values ('kaggle', 'instagram', ?, ?, 'h', ?, null, null, "
+            "null, true, 2, 'import-1')",
+            [account_id, DAY, followers],
+        )
+    connection.execute("delete from fact_profile_daily where account_id = '1' and followers = 1000")
+
+    load_partition(connection, partition(DAY, 1001))
+
+    assert connection.execute(
+        "select account_id, followers from fact_profile_daily order by 1"
+    ).fetchall() == [("1", 1001), ("handle:lena.paints", 52_000)]
+    assert connection.execute(
+        "select account_id, in_fact_profile_daily from import_profile order by 1"
+    ).fetchall() == [("1", False), ("handle:lena.paints", True)]
+
+    load_partition(connection, partition(DAY, 1001))
+
+    assert connection.execute(
+        "select account_id, followers from fact_profile_daily order by 1"
+    ).fetchall() == [("1", 1001), ("handle:lena.paints", 52_000)]
