@@ -47,6 +47,9 @@ TOP_MATCHES_LISTED = 10
 LEADERS_PER_TIER = 5
 MAX_WATCH_ROWS = 100
 SUMMARY_HANDLES = 8
+# Platforms in the order the report lays them side by side; others follow by name.
+PLATFORM_ORDER = ("instagram", "youtube", "tiktok")
+PLATFORM_SHORT = {"instagram": "IG", "youtube": "YT", "tiktok": "TT"}
 
 
 def render_weekly_report(
@@ -68,6 +71,7 @@ def render_weekly_report(
     year, week, _ = week_start.isocalendar()
     week_end = week_start + dt.timedelta(days=6)
     title = f"Influencer report {year}-W{week:02d}"
+    platforms = _platforms(engagement, audience_match, drift, trajectories)
     sections = [
         "<header>",
         f"<h1>{escape(title)}</h1>",
@@ -75,20 +79,24 @@ def render_weekly_report(
         f" &middot; figures as of {_long_date(as_of)}</p>",
         f'<p class="counts">{_counts_line(engagement, audience_match, drift)}</p>',
         "</header>",
-        _summary(drift),
+        _summary(drift, platforms),
+        _platforms_table(platforms, engagement, audience_match, drift, tiers),
         _figure(
             "Who is outgrowing the micro tier",
-            _trajectories_chart(trajectories, drift, _micro_upper_bound(tiers)),
+            _trajectories_chart(
+                trajectories, drift, _micro_upper_bound(tiers), several=len(platforms) > 1
+            ),
             "Daily followers over the last 8 weeks of the accounts drifting towards (or already "
             "past) the micro tier's upper bound, on a logarithmic axis. The dashed line is the "
             "bound: a creator above it has turned macro.",
         ),
         _figure(
             "Engagement rate by tier",
-            _engagement_chart(engagement, tiers),
+            _engagement_chart(engagement, tiers, platforms),
             "Each dot is an account's engagement rate this week (interactions per follower, "
             "averaged over its posts); the box spans the middle half of its tier, the bar is the "
-            "median. Compare accounts with their own tier: rates fall as audiences grow.",
+            "median. Compare accounts with their own tier on their own platform: rates fall as "
+            "audiences grow, and each platform counts interactions its own way.",
         ),
         _figure(
             "Best audience matches per brand",
@@ -142,6 +150,10 @@ p { margin: 4px 0; }
 .card .label { font-weight: 600; }
 .card .meaning { color: var(--muted); font-size: 12.5px; margin-bottom: 6px; }
 .card .handles { font-size: 13px; overflow-wrap: anywhere; }
+.card .platforms { color: var(--muted); font-size: 12px; margin-top: 6px; }
+table.platforms th.platform { text-align: right; color: var(--ink); font-size: 13.5px; }
+table.platforms td.num .muted { color: var(--muted); font-size: 11.5px; }
+table.platforms tr.group td { font-weight: 600; color: var(--muted); background: #fafbfc; }
 figure { background: #fff; border: 1px solid var(--rule); border-radius: 6px;
   margin: 24px 0 0; padding: 16px; }
 figure h2 { margin: 0 0 4px; }
@@ -184,14 +196,27 @@ def _counts_line(
     )
 
 
-def _summary(drift: pl.DataFrame) -> str:
+def _summary(drift: pl.DataFrame, platforms: Sequence[str]) -> str:
     by_recommendation: dict[str, list[str]] = {name: [] for name, *_ in RECOMMENDATIONS}
+    per_platform: dict[tuple[str, str], int] = {}
     if not drift.is_empty():
         for row in drift.sort("handle", nulls_last=True).iter_rows(named=True):
             by_recommendation.setdefault(row["recommendation"], []).append(_handle(row))
+            key = (row["recommendation"], row["platform"])
+            per_platform[key] = per_platform.get(key, 0) + 1
     cards = []
     for name, heading, meaning, colour in RECOMMENDATIONS:
         handles = by_recommendation[name]
+        split = (
+            '<div class="platforms">'
+            + " &middot; ".join(
+                f"{escape(platform)} {per_platform.get((name, platform), 0)}"
+                for platform in platforms
+            )
+            + "</div>"
+            if len(platforms) > 1
+            else ""
+        )
         if name == "keep":
             listed = ""
         else:
@@ -203,7 +228,7 @@ def _summary(drift: pl.DataFrame) -> str:
             f'<div class="count">{len(handles)}</div>'
             f'<div class="label">{escape(heading)}</div>'
             f'<div class="meaning">{escape(meaning)}</div>'
-            f'<div class="handles">{listed}</div></div>'
+            f'<div class="handles">{listed}</div>{split}</div>'
         )
     note = "" if not drift.is_empty() else '<p class="note">No tier drift rows this week.</p>'
     return (
@@ -217,6 +242,169 @@ def _figure(heading: str, chart: str, caption: str) -> str:
         f"<figure><h2>{escape(heading)}</h2><figcaption>{escape(caption)}</figcaption>"
         f"{chart}</figure>"
     )
+
+
+# -- the platforms side by side --------------------------------------------------------------
+
+
+def _platforms(*frames: pl.DataFrame) -> list[str]:
+    """The platforms the week has rows for: Instagram, YouTube, TikTok, then others by name."""
+    present: set[str] = set()
+    for frame in frames:
+        if not frame.is_empty():
+            present.update(str(platform) for platform in frame["platform"].unique().to_list())
+    return sorted(
+        present,
+        key=lambda platform: (
+            PLATFORM_ORDER.index(platform) if platform in PLATFORM_ORDER else len(PLATFORM_ORDER),
+            platform,
+        ),
+    )
+
+
+def _platforms_table(
+    platforms: Sequence[str],
+    engagement: pl.DataFrame,
+    audience_match: pl.DataFrame,
+    drift: pl.DataFrame,
+    tiers: Tiers,
+) -> str:
+    """One column per platform: what the week holds, each tier's median rate, the actions."""
+    heading = "Platforms side by side"
+    if not platforms:
+        return (
+            f'<section class="table"><h2>{heading}</h2>'
+            '<p class="note">No platform has rows this week.</p></section>'
+        )
+
+    def of(frame: pl.DataFrame, platform: str) -> pl.DataFrame:
+        return frame.filter(pl.col("platform") == platform) if not frame.is_empty() else frame
+
+    rows: list[tuple[str, list[str]]] = []
+    groups: list[tuple[int, str]] = []
+    rows.append(
+        (
+            "Accounts tracked",
+            [_integer(_accounts(of(engagement, p), of(drift, p))) for p in platforms],
+        )
+    )
+    rows.append(
+        (
+            "Posts this week",
+            [
+                _integer(of(engagement, p)["posts"].sum()) if not engagement.is_empty() else "0"
+                for p in platforms
+            ],
+        )
+    )
+    groups.append((len(rows), "Median engagement rate by tier (accounts with a rate)"))
+    for tier, _, _ in tiers:
+        cells = []
+        for platform in platforms:
+            rated = of(engagement, platform)
+            if not rated.is_empty():
+                rated = rated.filter(
+                    (pl.col("tier") == tier) & pl.col("engagement_rate").is_not_null()
+                )
+            median = None if rated.is_empty() else rated["engagement_rate"].median()
+            cells.append(
+                "\u2013"
+                if median is None
+                else f'{_percent(median)} <span class="muted">({rated.height})</span>'
+            )
+        rows.append((tier, cells))
+    if not engagement.is_empty() and "views_per_follower" in engagement.columns:
+        rows.append(
+            (
+                "Median views per follower",
+                [_number(of(engagement, p)["views_per_follower"].median(), 2) for p in platforms],
+            )
+        )
+    groups.append((len(rows), "This week's actions"))
+    for name, label, _, _ in RECOMMENDATIONS:
+        if name == "keep":
+            continue
+        rows.append(
+            (
+                label,
+                [
+                    _integer(
+                        0
+                        if drift.is_empty()
+                        else of(drift, p).filter(pl.col("recommendation") == name).height
+                    )
+                    for p in platforms
+                ],
+            )
+        )
+    groups.append((len(rows), "Audience match"))
+    rows.append(("Best match score", [_best_match(of(audience_match, p)) for p in platforms]))
+    rows.append(
+        (
+            "Scored accounts with no audience data",
+            [_integer(_without_audience(of(audience_match, p))) for p in platforms],
+        )
+    )
+
+    head = "<th></th>" + "".join(
+        f'<th class="platform">{escape(platform)}</th>' for platform in platforms
+    )
+    body = []
+    group_at = dict(groups)
+    for index, (label, cells) in enumerate(rows):
+        if index in group_at:
+            body.append(
+                f'<tr class="group"><td colspan="{len(platforms) + 1}">'
+                f"{escape(group_at[index])}</td></tr>"
+            )
+        body.append(
+            f"<tr><th>{escape(label)}</th>"
+            + "".join(f'<td class="num">{cell}</td>' for cell in cells)
+            + "</tr>"
+        )
+    return (
+        f'<section class="table"><h2>{heading}</h2><p class="note">Tiers, medians and ranks are '
+        "computed within each platform, never across: read a creator against its own "
+        "platform's column. Followers are Instagram followers, YouTube subscribers, TikTok "
+        "followers.</p>"
+        f'<div class="scroll"><table class="platforms"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div></section>"
+    )
+
+
+def _accounts(engagement: pl.DataFrame, drift: pl.DataFrame) -> int:
+    keys = [frame.select("account_id") for frame in (engagement, drift) if not frame.is_empty()]
+    return pl.concat(keys)["account_id"].n_unique() if keys else 0
+
+
+def _best_match(audience_match: pl.DataFrame) -> str:
+    if audience_match.is_empty():
+        return "\u2013"
+    best = audience_match.sort(
+        "match_score", "brand_id", "account_id", descending=[True, False, False]
+    ).row(0, named=True)
+    return (
+        f'{_number(best["match_score"], 1)} <span class="muted">'
+        f"({escape(_handle(best))} for {escape(str(best['brand_id']))})</span>"
+    )
+
+
+def _without_audience(audience_match: pl.DataFrame) -> int:
+    """Accounts scored with none of the targeted dimensions' audience data (TikTok's Display
+    API reports no audience, for one)."""
+    if audience_match.is_empty():
+        return 0
+    # overlap_<dimension> is NULL for a dimension the brand does not target: no data at all
+    # means every targeted dimension is listed missing.
+    targeted = pl.sum_horizontal(
+        pl.col(column).is_not_null().cast(pl.Int32)
+        for column in audience_match.columns
+        if column.startswith("overlap_")
+    )
+    blind = audience_match.filter(
+        (targeted > 0) & (pl.col("missing_dimensions").list.len() >= targeted)
+    )
+    return blind["account_id"].n_unique()
 
 
 # -- SVG building blocks -----------------------------------------------------------------------
@@ -342,7 +530,9 @@ def _micro_upper_bound(tiers: Tiers) -> int | None:
     return tiers[1][2] if len(tiers) > 1 else None
 
 
-def _trajectories_chart(trajectories: pl.DataFrame, drift: pl.DataFrame, bound: int | None) -> str:
+def _trajectories_chart(
+    trajectories: pl.DataFrame, drift: pl.DataFrame, bound: int | None, *, several: bool
+) -> str:
     chart, title = "trajectories", "Daily followers of drifting and drifted accounts"
     if trajectories.is_empty():
         return _no_data(chart, title)
@@ -431,11 +621,15 @@ def _trajectories_chart(trajectories: pl.DataFrame, drift: pl.DataFrame, bound: 
         )
         status = statuses.get((row["platform"], row["account_id"]))
         handle = row["handle"] or row["account_id"]
-        label = f"{_truncate(handle, 18)} \u00b7 {status}" if status else _truncate(handle, 26)
+        if several:  # the platform's short name: a handle may be on two platforms
+            handle_label = f"{_truncate(handle, 14)} {_short(row['platform'])}"
+        else:
+            handle_label = _truncate(handle, 18)
+        label = f"{handle_label} \u00b7 {status}" if status else _truncate(handle, 26)
         body.append(
             f'<path d="{path}" fill="none" stroke="{colour}" stroke-width="2" '
-            f'stroke-linejoin="round"><title>{escape(handle)}: {_compact(row["latest"])} '
-            f"followers</title></path>"
+            f'stroke-linejoin="round"><title>{escape(handle)} ({escape(row["platform"])}): '
+            f"{_compact(row['latest'])} followers</title></path>"
         )
         end_x, end_y = coordinates[-1]
         body.append(f'<circle cx="{end_x:.1f}" cy="{end_y:.1f}" r="3" fill="{colour}"/>')
@@ -468,7 +662,9 @@ def _trajectories_chart(trajectories: pl.DataFrame, drift: pl.DataFrame, bound: 
 # -- chart 2: engagement rate by tier --------------------------------------------------------
 
 
-def _engagement_chart(engagement: pl.DataFrame, tiers: Tiers) -> str:
+def _engagement_chart(engagement: pl.DataFrame, tiers: Tiers, platforms: Sequence[str]) -> str:
+    """A box of dots per tier; with several platforms, a panel per platform side by side on
+    one axis, each tier in the same colour in every panel."""
     chart, title = "engagement-by-tier", "Engagement rate by tier"
     rated = (
         engagement.filter(pl.col("engagement_rate").is_not_null())
@@ -477,8 +673,14 @@ def _engagement_chart(engagement: pl.DataFrame, tiers: Tiers) -> str:
     )
     if rated.is_empty():
         return _no_data(chart, title)
-    groups = _tier_groups(rated, tiers)
-    left, right, top, bottom = 70.0, CHART_WIDTH - 20.0, 30.0, 370.0
+    panels = [
+        (platform, groups)
+        for platform in platforms
+        if (groups := _tier_groups(rated.filter(pl.col("platform") == platform), tiers))
+    ]
+    several = len(panels) > 1
+    left, right, bottom = 70.0, CHART_WIDTH - 20.0, 370.0
+    top = 58.0 if several else 30.0
     height = bottom + 72
     highest = rated["engagement_rate"].max()
     assert isinstance(highest, float)
@@ -490,70 +692,110 @@ def _engagement_chart(engagement: pl.DataFrame, tiers: Tiers) -> str:
     for tick in ticks:
         body.append(_line(left, y(tick / 100), right, y(tick / 100)))
         body.append(_text(left - 8, y(tick / 100) + 4, f"{tick:g} %", anchor="end"))
-    body.append(_text(10, top - 14, "engagement rate"))
+    body.append(_text(10, top - 14 if not several else 18, "engagement rate"))
     body.append("</g>")
 
-    column = (right - left) / len(groups)
-    for index, (label, frame) in enumerate(groups):
-        centre = left + column * (index + 0.5)
-        colour = PALETTE[index % len(PALETTE)]
-        rates = frame["engagement_rate"]
-        q1, median, q3 = (rates.quantile(q, "linear") for q in (0.25, 0.5, 0.75))
-        assert q1 is not None and median is not None and q3 is not None
-        box = min(column * 0.55, 120)
-        body.append(
-            f'<rect x="{centre - box / 2:.1f}" y="{y(q3):.1f}" width="{box:.1f}" '
-            f'height="{max(y(q1) - y(q3), 1):.1f}" fill="{colour}" fill-opacity="0.12" '
-            f'stroke="{colour}" stroke-opacity="0.5"/>'
-        )
-        shown = _sample_evenly(frame.sort("engagement_rate", descending=True), MAX_DOTS_PER_TIER)
-        jitter_width = box * 0.9
-        for dot, row in enumerate(shown.iter_rows(named=True)):
-            # The golden-ratio sequence spreads dots evenly and the same way on every render.
-            offset = ((dot * 0.6180339887) % 1.0 - 0.5) * jitter_width
+    tier_colour = {name: PALETTE[index % len(PALETTE)] for index, (name, _, _) in enumerate(tiers)}
+    gap = 0.5  # between panels, in columns
+    slots = sum(len(groups) for _, groups in panels) + gap * (len(panels) - 1)
+    column = (right - left) / slots
+    cursor = left
+    for number, (platform, groups) in enumerate(panels):
+        panel_left, panel_right = cursor, cursor + column * len(groups)
+        if several:
+            if number:
+                separator_x = panel_left - column * gap / 2
+                body.append(
+                    _line(
+                        separator_x,
+                        20,
+                        separator_x,
+                        bottom + 60,
+                        css="panel",
+                        style="stroke: #c3cad2; stroke-width: 1",
+                    )
+                )
             body.append(
-                f'<circle cx="{centre + offset:.1f}" cy="{y(row["engagement_rate"]):.1f}" r="3" '
-                f'fill="{colour}" fill-opacity="0.6"><title>{escape(_handle(row))}: '
-                f"{_percent(row['engagement_rate'])}</title></circle>"
+                _text(
+                    (panel_left + panel_right) / 2,
+                    40,
+                    platform,
+                    anchor="middle",
+                    weight="700",
+                    css="platform",
+                )
             )
-        body.append(
-            _line(
-                centre - box / 2 - 6,
-                y(median),
-                centre + box / 2 + 6,
-                y(median),
-                css="median",
-                style="stroke: #1f2933; stroke-width: 3",
-            )
-        )
-        body.append(_text(centre, bottom + 20, label, anchor="middle", weight="700"))
-        body.append(_text(centre, bottom + 37, f"median {_percent(median)}", anchor="middle"))
-        count = f"{frame.height} account{'s' if frame.height != 1 else ''}"
-        if frame.height > MAX_DOTS_PER_TIER:
-            count += f" ({MAX_DOTS_PER_TIER} dots)"
-        body.append(_text(centre, bottom + 53, count, anchor="middle", css="muted"))
+        for index, (tier, frame) in enumerate(groups):
+            centre = panel_left + column * (index + 0.5)
+            colour = tier_colour.get(tier, PALETTE[(len(tier_colour) + index) % len(PALETTE)])
+            body.extend(_tier_box(frame, tier, centre, column, colour, y, bottom))
+        cursor = panel_right + column * gap
     return _svg(chart, title, height, body)
 
 
-def _tier_groups(frame: pl.DataFrame, tiers: Tiers) -> list[tuple[str, pl.DataFrame]]:
-    """(label, rows) per tier in tier order, per platform when several: rates are only
-    comparable within a platform."""
-    order = {name: position for position, (name, _, _) in enumerate(tiers)}
-    platforms = sorted(frame["platform"].unique().to_list())
-    keys = sorted(
-        {
-            (row["platform"], row["tier"])
-            for row in frame.select("platform", "tier").iter_rows(named=True)
-        },
-        key=lambda key: (key[0], order.get(key[1], len(order)), key[1]),
+def _tier_box(
+    frame: pl.DataFrame,
+    tier: str,
+    centre: float,
+    column: float,
+    colour: str,
+    y: _Scale,
+    bottom: float,
+) -> list[str]:
+    """One tier's box (the middle half), its dots, its median bar and its labels."""
+    body = []
+    rates = frame["engagement_rate"]
+    q1, median, q3 = (rates.quantile(q, "linear") for q in (0.25, 0.5, 0.75))
+    assert q1 is not None and median is not None and q3 is not None
+    box = min(column * 0.55, 120)
+    body.append(
+        f'<rect x="{centre - box / 2:.1f}" y="{y(q3):.1f}" width="{box:.1f}" '
+        f'height="{max(y(q1) - y(q3), 1):.1f}" fill="{colour}" fill-opacity="0.12" '
+        f'stroke="{colour}" stroke-opacity="0.5"/>'
     )
-    return [
-        (
-            f"{platform} \u00b7 {tier}" if len(platforms) > 1 else tier,
-            frame.filter((pl.col("platform") == platform) & (pl.col("tier") == tier)),
+    shown = _sample_evenly(frame.sort("engagement_rate", descending=True), MAX_DOTS_PER_TIER)
+    jitter_width = box * 0.9
+    for dot, row in enumerate(shown.iter_rows(named=True)):
+        # The golden-ratio sequence spreads dots evenly and the same way on every render.
+        offset = ((dot * 0.6180339887) % 1.0 - 0.5) * jitter_width
+        body.append(
+            f'<circle cx="{centre + offset:.1f}" cy="{y(row["engagement_rate"]):.1f}" r="3" '
+            f'fill="{colour}" fill-opacity="0.6"><title>{escape(_handle(row))} '
+            f"({escape(str(row['platform']))}): {_percent(row['engagement_rate'])}</title></circle>"
         )
-        for platform, tier in keys
-    ]
+    body.append(
+        _line(
+            centre - box / 2 - 6,
+            y(median),
+            centre + box / 2 + 6,
+            y(median),
+            css="median",
+            style="stroke: #1f2933; stroke-width: 3",
+        )
+    )
+    body.append(_text(centre, bottom + 20, tier, anchor="middle", weight="700"))
+    # "median 3.42 %" needs ~85 px; in a narrower column the bar and the caption say median.
+    median_label = f"median {_percent(median)}" if column >= 90 else _percent(median)
+    body.append(_text(centre, bottom + 37, median_label, anchor="middle"))
+    if column >= 90:
+        count = f"{frame.height} account{'s' if frame.height != 1 else ''}"
+    else:
+        count = f"n = {frame.height}"
+    if frame.height > MAX_DOTS_PER_TIER:
+        count += f" ({MAX_DOTS_PER_TIER} dots)"
+    body.append(_text(centre, bottom + 53, count, anchor="middle", css="muted"))
+    return body
+
+
+def _tier_groups(frame: pl.DataFrame, tiers: Tiers) -> list[tuple[str, pl.DataFrame]]:
+    """(tier, rows) of one platform, in tier order; tiers the platform has no rows of are left
+    out."""
+    order = {name: position for position, (name, _, _) in enumerate(tiers)}
+    present = sorted(
+        {str(tier) for tier in frame["tier"].unique().to_list()},
+        key=lambda tier: (order.get(tier, len(order)), tier),
+    )
+    return [(tier, frame.filter(pl.col("tier") == tier)) for tier in present]
 
 
 def _sample_evenly(frame: pl.DataFrame, limit: int) -> pl.DataFrame:
@@ -753,8 +995,10 @@ def _leaders_table(engagement: pl.DataFrame, tiers: Tiers) -> str:
             pl.col("engagement_rate").is_not_null() & (pl.col("rank_in_tier") <= LEADERS_PER_TIER)
         )
         if not ranked.is_empty():
-            for _, frame in _tier_groups(ranked, tiers):
-                rows.extend(frame.sort("rank_in_tier").to_dicts())
+            for platform in _platforms(ranked):
+                of_platform = ranked.filter(pl.col("platform") == platform)
+                for _, frame in _tier_groups(of_platform, tiers):
+                    rows.extend(frame.sort("rank_in_tier").to_dicts())
     columns: list[Column] = [
         ("Tier", lambda row: escape(str(row["tier"])), ""),
         ("Rank", lambda row: _integer(row["rank_in_tier"]), "num"),
@@ -789,6 +1033,10 @@ def _platform_column(frame: pl.DataFrame) -> list[Column]:
 
 
 # -- formatting ------------------------------------------------------------------------------
+
+
+def _short(platform: object) -> str:
+    return PLATFORM_SHORT.get(str(platform), str(platform))
 
 
 def _handle(row: dict[str, object]) -> str:

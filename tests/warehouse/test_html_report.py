@@ -1,4 +1,5 @@
 import datetime as dt
+import itertools
 import math
 import random
 import re
@@ -18,6 +19,7 @@ import pytest
 from warehouse.html_report import render_weekly_report
 
 WEEK = dt.date(2026, 11, 16)
+PLATFORMS = ("instagram", "youtube", "tiktok")
 AS_OF = dt.date(2026, 11, 23)
 TIERS: list[tuple[str, int, int | None]] = [
     ("nano", 0, 10_000),
@@ -437,11 +439,138 @@ def test_accounts_without_any_engagement_rate_show_no_data() -> None:
     assert "No data this week" in charts(parse(html))["engagement-by-tier"].all_text()
 
 
+def on_platform(frame: pl.DataFrame, platform_of: dict[str, str]) -> pl.DataFrame:
+    """The rows with their platform set per handle (instagram where not listed)."""
+    return frame.with_columns(
+        pl.col("handle").replace_strict(platform_of, default="instagram").alias("platform")
+    )
+
+
+def three_platform_report() -> str:
+    platform_of = {"yt.chef": "youtube", "yt.runs": "youtube", "tt.dance": "tiktok"}
+    blind_match = audience_match([("glowco", "tt.dance", 0.0, 2)]).with_columns(
+        pl.lit(0.0).alias("overlap_age"),
+        pl.lit(0.0).alias("overlap_gender"),
+        pl.lit(0.0).alias("overlap_country"),
+        pl.lit(["age", "gender", "country"]).alias("missing_dimensions"),
+        pl.lit(0.0).alias("in_target_share"),
+        pl.lit(0).cast(pl.Int64).alias("reachable_target_audience"),
+    )
+    return render_weekly_report(
+        WEEK,
+        AS_OF,
+        on_platform(
+            engagement(
+                [
+                    ("tt.dance", "micro", 0.081, 1),
+                    ("yt.chef", "micro", 0.040, 1),
+                    ("yt.runs", "micro", 0.030, 2),
+                    ("maya.bakes", "micro", 0.021, 1),
+                    ("tomruns", "micro", 0.015, 2),
+                    ("big.chef", "macro", 0.009, 1),
+                ]
+            ),
+            platform_of,
+        ),
+        on_platform(
+            pl.concat([audience_match([("glowco", "maya.bakes", 81.5, 1)]), blind_match]),
+            platform_of,
+        ),
+        on_platform(
+            drift(
+                [
+                    ("tt.dance", 97_000, "micro", "drifting", "watch"),
+                    ("yt.chef", 120_000, "micro", "drifted", "move_on"),
+                    ("maya.bakes", 96_000, "micro", "drifting", "watch"),
+                    ("tomruns", 30_000, "micro", "stable", "keep"),
+                ]
+            ),
+            platform_of,
+        ),
+        on_platform(
+            trajectories({"tt.dance": [90_000, 97_000], "maya.bakes": [93_000, 96_000]}),
+            platform_of,
+        ),
+        TIERS,
+    )
+
+
+def test_the_platforms_stand_side_by_side_with_their_own_tiers_and_medians() -> None:
+    page = parse(three_platform_report())
+
+    platforms = section(page, "Platforms side by side")
+    assert [cell.all_text() for cell in platforms.find_all("th")][1:4] == [
+        "instagram",
+        "youtube",
+        "tiktok",
+    ]
+    rows = {
+        row.find_all("th")[0].all_text(): [cell.all_text() for cell in row.find_all("td")]
+        for row in platforms.find_all("tr")
+        if row.find_all("th") and row.find_all("td")
+    }
+    assert rows["Accounts tracked"] == ["3", "2", "1"]
+    # each platform's own micro median: 1.80 % of (2.1, 1.5); 3.50 % of (4.0, 3.0); 8.10 %
+    assert rows["micro"] == ["1.80 % (2)", "3.50 % (2)", "8.10 % (1)"]
+    assert rows["macro"] == ["0.90 % (1)", "\u2013", "\u2013"]
+    assert rows["nano"] == ["\u2013", "\u2013", "\u2013"]
+    assert rows["Move on"] == ["0", "1", "0"]
+    assert rows["Watch"] == ["1", "0", "1"]
+    assert rows["Best match score"] == [
+        "81.5 (maya.bakes for glowco)",
+        "\u2013",
+        "0.0 (tt.dance for glowco)",
+    ]
+    assert rows["Scored accounts with no audience data"] == ["0", "0", "1"]
+
+
+def test_the_engagement_chart_has_a_panel_per_platform_in_order() -> None:
+    chart = charts(parse(three_platform_report()))["engagement-by-tier"]
+
+    texts = [text.all_text() for text in chart.find_all("text")]
+
+    headers = [text for text in texts if text in ("instagram", "youtube", "tiktok")]
+    assert headers == ["instagram", "youtube", "tiktok"]
+    # under each panel its tiers, each with the platform's own median
+    assert texts[texts.index("youtube") :][:4] == [
+        "youtube",
+        "micro",
+        "median 3.50 %",
+        "2 accounts",
+    ]
+    assert texts[texts.index("tiktok") :][:4] == ["tiktok", "micro", "median 8.10 %", "1 account"]
+    assert len(chart.find_all("rect")) == 4  # instagram micro and macro, youtube and tiktok micro
+
+
+def test_the_summary_and_tables_tell_the_platforms_apart() -> None:
+    page = parse(three_platform_report())
+
+    cards = {
+        card.children[1].all_text(): card.children[4].all_text()
+        for card in page.find_all("div")
+        if card.attributes.get("class") == "card"
+    }
+    assert cards["Watch"] == "instagram 1 \u00b7 youtube 0 \u00b7 tiktok 1"
+    assert cards["Move on"] == "instagram 0 \u00b7 youtube 1 \u00b7 tiktok 0"
+    leaders = [row[:4] for row in table_rows(page, "Engagement leaders per tier")]
+    assert leaders == [
+        ["micro", "1", "maya.bakes", "instagram"],
+        ["micro", "2", "tomruns", "instagram"],
+        ["macro", "1", "big.chef", "instagram"],
+        ["micro", "1", "yt.chef", "youtube"],
+        ["micro", "2", "yt.runs", "youtube"],
+        ["micro", "1", "tt.dance", "tiktok"],
+    ]
+    trajectory_texts = [text.all_text() for text in charts(page)["trajectories"].find_all("text")]
+    assert "tt.dance TT \u00b7 drifting" in trajectory_texts
+
+
 # -- a realistic week, rendered in a real browser --------------------------------------------
 
 
 def realistic_week() -> dict[str, pl.DataFrame]:
-    """About 60 accounts of every tier, a handful drifting out of micro, three brands."""
+    """About 60 accounts of every tier on three platforms, a handful drifting out of micro,
+    three brands."""
     rng = random.Random(47)
     words = ["maya", "tom", "lena", "jake", "zoe", "sam", "ana", "leo", "grace", "noah", "ines"]
     topics = ["bakes", "runs", "lifts", "travels", "games", "cooks", "styles", "codes", "reads"]
@@ -461,16 +590,24 @@ def realistic_week() -> dict[str, pl.DataFrame]:
             typical = 0.018 * (followers / 30_000) ** -0.27
             accounts.append((handle, tier, followers, typical * math.exp(rng.gauss(0, 0.3))))
     accounts.append((NASTY_HANDLE, "micro", 42_000, 0.024))
+    platform_of = {
+        handle: PLATFORMS[index % len(PLATFORMS)] for index, (handle, *_) in enumerate(accounts)
+    }
 
     engagement_rows: list[dict[str, object]] = []
-    for tier in counts:
-        members = sorted((a for a in accounts if a[1] == tier), key=lambda a: -a[3])
+    for platform, tier in itertools.product(PLATFORMS, counts):
+        members = sorted(
+            (a for a in accounts if a[1] == tier and platform_of[a[0]] == platform),
+            key=lambda a: -a[3],
+        )
+        if not members:
+            continue
         median = sorted(a[3] for a in members)[len(members) // 2]
         for rank, (handle, _, followers, rate) in enumerate(members, start=1):
             engagement_rows.append(
                 {
                     "handle": handle,
-                    "platform": "instagram",
+                    "platform": platform,
                     "account_id": f"id-{handle}",
                     "week_start": WEEK,
                     "as_of_date": AS_OF,
@@ -511,7 +648,7 @@ def realistic_week() -> dict[str, pl.DataFrame]:
         for day, followers_that_day in enumerate(series):
             trajectory_rows.append(
                 {
-                    "platform": "instagram",
+                    "platform": platform_of.get(handle, "youtube"),
                     "account_id": f"id-{handle}",
                     "handle": handle,
                     "snapshot_date": WEEK + dt.timedelta(days=6 - 55 + day),
@@ -529,7 +666,7 @@ def realistic_week() -> dict[str, pl.DataFrame]:
         drift_rows.append(
             {
                 "handle": handle,
-                "platform": "instagram",
+                "platform": platform_of.get(handle, "youtube"),
                 "account_id": f"id-{handle}",
                 "week_start": WEEK,
                 "as_of_date": AS_OF,
@@ -551,7 +688,7 @@ def realistic_week() -> dict[str, pl.DataFrame]:
         drift_rows.append(
             {
                 "handle": handle,
-                "platform": "instagram",
+                "platform": platform_of.get(handle, "youtube"),
                 "account_id": f"id-{handle}",
                 "week_start": WEEK,
                 "as_of_date": AS_OF,
@@ -578,7 +715,7 @@ def realistic_week() -> dict[str, pl.DataFrame]:
                 {
                     "handle": handle,
                     "brand_id": brand,
-                    "platform": "instagram",
+                    "platform": platform_of[handle],
                     "account_id": f"id-{handle}",
                     "as_of_date": AS_OF,
                     "overlap_age": rng.uniform(0.4, 0.95),
@@ -715,5 +852,15 @@ def test_the_report_renders_in_headless_chromium(tmp_path: Path) -> None:
     assert sorted(rendered) == sorted(CHARTS)
     assert len(rendered["trajectories"].find_all("path")) == 7
     assert len(rendered["engagement-by-tier"].find_all("circle")) == week["engagement"].height
-    assert len(rendered["engagement-by-tier"].find_all("rect")) == 4
+    # a box per (platform, tier) the week has rates for, each platform's panel headed
+    boxes = week["engagement"].select("platform", "tier").unique().height
+    assert len(rendered["engagement-by-tier"].find_all("rect")) == boxes
+    panel_headers = [
+        text.all_text()
+        for text in rendered["engagement-by-tier"].find_all("text")
+        if text.attributes.get("class") == "platform"
+    ]
+    assert panel_headers == list(PLATFORMS)
+    side_by_side = section(parse(dom.stdout), "Platforms side by side")
+    assert [cell.all_text() for cell in side_by_side.find_all("th")][1:4] == list(PLATFORMS)
     assert len(rendered["match-scores"].find_all("rect")) == 3 * 5
