@@ -90,12 +90,11 @@ def demo(
     settings = load_settings()
     last = end.date() if end else dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
     dates = [last - dt.timedelta(days=offset) for offset in range(days - 1, -1, -1)]
-    source = (
-        "the simulated platforms (in-process)"
-        if settings.uses_embedded_simulator
-        else "the configured Instagram API"
+    sources = ", ".join(
+        f"{source} (simulated, in-process)" if settings.uses_simulator(source) else source
+        for source in settings.sources
     )
-    console.print(f"Loading {dates[0]} .. {dates[-1]} from {source}")
+    console.print(f"Loading {dates[0]} .. {dates[-1]} from {sources}")
     summaries = [
         nightly_flow(date=date) for date in _with_progress(dates, "nightly", lambda date: str(date))
     ]
@@ -669,6 +668,25 @@ def _print_run(summary: object) -> None:
     console.print(f"Committed to the lake: {summary.lake}")
 
 
+PER_PLATFORM_ROWS = """
+with counts as (
+    select platform, 'accounts' as what from dim_influencer
+    union all select platform, 'engagement' from rpt_weekly_engagement
+    union all select platform, 'audience_match' from rpt_audience_match
+    union all select platform, 'drift' from rpt_tier_drift
+)
+select platform,
+       count(*) filter (where what = 'accounts'),
+       count(*) filter (where what = 'engagement'),
+       count(*) filter (where what = 'audience_match'),
+       count(*) filter (where what = 'drift')
+from counts
+group by platform
+order by case platform when 'instagram' then 1 when 'youtube' then 2 when 'tiktok' then 3 end,
+         platform
+"""
+
+
 def _print_warehouse_summary(lake: LakeLocation) -> None:
     from warehouse.lake import open_lake
 
@@ -687,6 +705,17 @@ def _print_warehouse_summary(lake: LakeLocation) -> None:
             (rows,) = connection.execute(f"select count(*) from {name}").fetchall()[0]
             table.add_row(name, f"{rows:,}")
         console.print(table)
+        by_platform = Table(
+            "platform",
+            "accounts",
+            "rpt_weekly_engagement",
+            "rpt_audience_match",
+            "rpt_tier_drift",
+            title="Per platform (report rows over all weeks)",
+        )
+        for row in connection.execute(PER_PLATFORM_ROWS).fetchall():
+            by_platform.add_row(row[0], *(f"{count:,}" for count in row[1:]))
+        console.print(by_platform)
         quarantined = connection.execute(
             "select entity, count(*) from quarantine group by entity order by entity"
         ).fetchall()
