@@ -24,11 +24,10 @@ from typing import Any
 import polars as pl
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.runtime import flow_run
 from prefect.states import Failed, State
 
 from flows.accounting import RUN_LOG_SCHEMA, EntityCounts, failed_run_row, quarantine_frame
-from flows.nightly import warehouse_writer
+from flows.nightly import current_flow_run_id, record_failed_run, utc_now, warehouse_writer
 from flows.settings import Settings, load_settings
 from schemas.contract import FAILED_CHECKS, ContractSplit, split_by_contract
 from schemas.raw.files import RawImportedMetric, RawImportedRow
@@ -53,7 +52,6 @@ from transforms.quarantine import quarantine_conflicting_duplicates
 from transforms.raw_records import keep_last_landed
 from warehouse.imports import ImportLoad, known_accounts, load_import
 from warehouse.lake import open_lake
-from warehouse.load import record_runs
 
 ENTITY = "rows"
 METRIC_PREFIX = "metrics."
@@ -433,7 +431,7 @@ def load_staged_import(
                     metrics=metrics,
                     quarantine=quarantine,
                     run_id=run_id,
-                    flow_run_id=_flow_run_id(),
+                    flow_run_id=current_flow_run_id(),
                 ),
                 records_of,
             )
@@ -554,11 +552,11 @@ def _run_log(
 ) -> pl.DataFrame:
     common = {
         "run_id": summary.run_id,
-        "flow_run_id": _flow_run_id(),
+        "flow_run_id": current_flow_run_id(),
         "landing_run_id": summary.import_id,
         "source": summary.source,
         "started_at": started_at,
-        "finished_at": _now(),
+        "finished_at": utc_now(),
     }
     totals = summary.totals
     rows: list[dict[str, Any]] = [
@@ -653,7 +651,7 @@ def import_file(
     except ImportRefused as refusal:
         return Failed(message=str(refusal))
     run_id = new_run_id()
-    started_at = _now()
+    started_at = utc_now()
     step = "extract"
     try:
         landing = land_import_file(settings.raw_dir, request)
@@ -723,29 +721,12 @@ def _record_failure(
     """Leave a failed row in ``pipeline_runs``; never mask the original error."""
     row = failed_run_row(
         run_id=run_id,
-        flow_run_id=_flow_run_id(),
+        flow_run_id=current_flow_run_id(),
         source=request.source,
         partition_date=request.default_as_of or request.imported_on,
         step=step,
         started_at=started_at,
-        finished_at=_now(),
+        finished_at=utc_now(),
         message=message,
     )
-    try:
-        with warehouse_writer(settings.lake):
-            connection = open_lake(settings.lake)
-            try:
-                record_runs(connection, row, f"failed import {request.source}")
-            finally:
-                connection.close()
-    except Exception as recording_error:  # the run's own error matters more
-        get_run_logger().error("could not record the failed import: %s", recording_error)
-
-
-def _flow_run_id() -> str | None:
-    run_id = flow_run.id
-    return str(run_id) if run_id else None
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    record_failed_run(settings.lake, row, f"failed import {request.source}")

@@ -225,13 +225,13 @@ def load_source_night(
                 run_log=run_log_frame(
                     night,
                     run_id=run_id,
-                    flow_run_id=_flow_run_id(),
+                    flow_run_id=current_flow_run_id(),
                     started_at=started_at,
-                    finished_at=_now(),
+                    finished_at=utc_now(),
                     over_threshold=over_threshold,
                 ),
                 run_id=run_id,
-                flow_run_id=_flow_run_id(),
+                flow_run_id=current_flow_run_id(),
             ),
         )
     finally:
@@ -258,7 +258,7 @@ def nightly(
     settings = load_settings()
     partition_date = partition_date_for(date, settings.schedule_timezone)
     run_id = new_run_id()
-    started_at = _now()
+    started_at = utc_now()
     summary = NightlySummary(
         partition_date=partition_date,
         run_id=run_id,
@@ -395,29 +395,36 @@ def _record_failure(
     """Leave a failed row in ``pipeline_runs``; never mask the original error."""
     row = failed_run_row(
         run_id=run_id,
-        flow_run_id=_flow_run_id(),
+        flow_run_id=current_flow_run_id(),
         source=source,
         partition_date=partition_date,
         step=step,
         started_at=started_at,
-        finished_at=_now(),
+        finished_at=utc_now(),
         message=redact(f"{type(error).__name__}: {error}"),
     )
+    record_failed_run(settings.lake, row)
+
+
+def record_failed_run(lake: LakeLocation, row: pl.DataFrame, message: str = "failed run") -> None:
+    """Commit a failed run's ``pipeline_runs`` row; log, never raise, if even that fails (the
+    run's own error matters more)."""
     try:
-        with warehouse_writer(settings.lake):
-            connection = open_lake(settings.lake)
+        with warehouse_writer(lake):
+            connection = open_lake(lake)
             try:
-                record_runs(connection, row)
+                record_runs(connection, row, message)
             finally:
                 connection.close()
-    except Exception as recording_error:  # the run's own error matters more
-        get_run_logger().error("could not record the failed run: %s", recording_error)
+    except Exception as recording_error:
+        get_run_logger().error("could not record the %s: %s", message, recording_error)
 
 
-def _flow_run_id() -> str | None:
+def current_flow_run_id() -> str | None:
     run_id = flow_run.id
     return str(run_id) if run_id else None
 
 
-def _now() -> dt.datetime:
+def utc_now() -> dt.datetime:
+    """Now in UTC, naive: the run log's timestamps."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)

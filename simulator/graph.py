@@ -120,7 +120,6 @@ _USERNAME = re.compile(r"business_discovery\.username\((?P<username>[^)]*)\)")
 _MEDIA_FIELD = re.compile(r"\bmedia(?P<modifiers>(?:\.\w+\([^)]*\))*)(?=[{,}]|$)")
 _MODIFIER = re.compile(r"\.(?P<name>\w+)\((?P<argument>[^)]*)\)")
 # date.fromisoformat alone would also take week dates (2026-W44-1) and 20261101.
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 _INJECTED_HTTP_FAULTS: tuple[tuple[int, int, str], ...] = (
     (429, 4, "Too Many Requests"),
@@ -531,24 +530,10 @@ class _GraphApi:
             raise _GraphError(200, 1, "An unknown error has occurred.")
 
     def _as_of(self, raw: str | None) -> date:
-        world = self._world
-        if raw is None:
-            today = datetime.now(UTC).date()
-            return min(max(today, world.first_day), world.last_day)
-        as_of = None
-        if _ISO_DATE.match(raw):
-            try:
-                as_of = date.fromisoformat(raw)
-            except ValueError:
-                as_of = None
-        if as_of is None or not world.first_day <= as_of <= world.last_day:
-            raise _GraphError(
-                400,
-                100,
-                f"(#100) Param as_of must be a date YYYY-MM-DD between {world.first_day} "
-                f"and {world.last_day}",
-            )
-        return as_of
+        try:
+            return self._world.requested_day(raw)
+        except ValueError as refused:
+            raise _GraphError(400, 100, f"(#100) Param {refused}") from None
 
     def _business_discovery(
         self, app_user_id: str, request: _Request, as_of: date, fault: str | None

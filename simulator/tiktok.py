@@ -734,19 +734,10 @@ class _TikTokApi:
         return first
 
     def _as_of(self, raw: str | None) -> date:
-        world = self.view.world
-        if raw is None:
-            today = datetime.now(UTC).date()
-            return min(max(today, world.first_day), world.last_day)
         try:
-            as_of = date.fromisoformat(raw) if len(raw) == 10 else None
-        except ValueError:
-            as_of = None
-        if as_of is None or not world.first_day <= as_of <= world.last_day:
-            raise _invalid_params(
-                f"as_of must be a date YYYY-MM-DD between {world.first_day} and {world.last_day}"
-            )
-        return as_of
+            return self.view.world.requested_day(raw)
+        except ValueError as refused:
+            raise _invalid_params(str(refused)) from None
 
 
 _BAD_GATEWAY_PAGE = (

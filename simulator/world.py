@@ -24,13 +24,14 @@ import hashlib
 import itertools
 import math
 import random
+import re
 import struct
 import threading
 import unicodedata
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from statistics import NormalDist
 from typing import overload
@@ -688,6 +689,23 @@ class SimulatedWorld:
             }
             for creator in self.creators
         ]
+
+    def requested_day(self, raw: str | None) -> date:
+        """The day a request's ``as_of`` parameter asks for: today (kept inside the simulated
+        range) when absent; ``ValueError`` saying what is allowed when it is not a date
+        YYYY-MM-DD inside the range."""
+        if raw is None:
+            today = datetime.now(UTC).date()
+            return min(max(today, self.first_day), self.last_day)
+        try:
+            day = date.fromisoformat(raw) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw) else None
+        except ValueError:
+            day = None
+        if day is None or not self.first_day <= day <= self.last_day:
+            raise ValueError(
+                f"as_of must be a date YYYY-MM-DD between {self.first_day} and {self.last_day}"
+            )
+        return day
 
     def _day_index(self, day: date) -> int:
         if isinstance(day, datetime):

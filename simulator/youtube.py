@@ -37,7 +37,7 @@ import struct
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -524,19 +524,10 @@ class _Dialect:
         return call
 
     def _as_of(self, raw: str | None) -> date:
-        world = self.view.world
-        if raw is None:
-            today = datetime.now(UTC).date()
-            return min(max(today, world.first_day), world.last_day)
         try:
-            as_of = date.fromisoformat(raw) if len(raw) == 10 else None
-        except ValueError:
-            as_of = None
-        if as_of is None or not world.first_day <= as_of <= world.last_day:
-            raise _bad_parameter(
-                f"as_of must be a date YYYY-MM-DD between {world.first_day} and {world.last_day}"
-            )
-        return as_of
+            return self.view.world.requested_day(raw)
+        except ValueError as refused:
+            raise _bad_parameter(str(refused)) from None
 
     def _fault(self, channel: YouTubeChannel) -> str | None:
         faults = self._faults.account_faults

@@ -33,7 +33,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -388,6 +388,23 @@ class JsonClient:
 
     def _deadline_text(self) -> str:
         return f"{self._policy.deadline_seconds:.0f} s deadline of one call"
+
+
+class PlatformClient:
+    """Base of a platform's client: one ``JsonClient`` (``self._http``), closed on exit, whose
+    request count the extract reports."""
+
+    _http: JsonClient
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._http.close()
+
+    @property
+    def requests_made(self) -> int:
+        return self._http.requests_made
 
 
 @dataclass(frozen=True)

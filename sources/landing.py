@@ -164,7 +164,7 @@ class LandingWriter:
             extract=dict(extract or {}),
         )
         manifest_dir = _manifest_dir(self._raw_dir, self._source, self._partition_date)
-        _write_atomically(manifest_dir / f"{self._run_id}.json", manifest.to_json().encode())
+        write_atomically(manifest_dir / f"{self._run_id}.json", manifest.to_json().encode())
         self._manifest = manifest
         return manifest
 
@@ -191,7 +191,7 @@ class _OpenFile:
         self._raw.flush()
         os.fsync(self._raw.fileno())
         self._raw.close()
-        digest = _sha256_of(self._temporary)
+        digest = sha256_of(self._temporary)
         os.replace(self._temporary, self._path)
         return LandedFile(
             entity=entity,
@@ -266,7 +266,7 @@ def verify_landed_file(raw_dir: Path, landed: LandedFile) -> Path:
     path = raw_dir / landed.path
     if not path.is_file():
         raise LandingError(f"landed file {path} is missing; re-extract this date")
-    if _sha256_of(path) != landed.sha256:
+    if sha256_of(path) != landed.sha256:
         raise LandingError(
             f"landed file {path} does not match its manifest checksum: it was changed after "
             "landing; restore it or re-extract this date"
@@ -309,7 +309,8 @@ def _manifest_dir(raw_dir: Path, source: str, partition_date: dt.date) -> Path:
     return raw_dir / source / MANIFESTS / f"date={partition_date.isoformat()}"
 
 
-def _sha256_of(path: Path) -> str:
+def sha256_of(path: Path) -> str:
+    """The file's SHA-256, read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -317,7 +318,8 @@ def _sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _write_atomically(path: Path, payload: bytes) -> None:
+def write_atomically(path: Path, payload: bytes) -> None:
+    """Write ``payload`` to a temporary file beside ``path``, fsync it, and rename it over."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp")
     with open(temporary, "wb") as handle:

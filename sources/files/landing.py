@@ -22,6 +22,7 @@ from pathlib import Path
 
 from schemas.vocabulary import PLATFORMS
 from sources.files.errors import ImportRefused
+from sources.landing import sha256_of, write_atomically
 
 SOURCE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 # Folders of the raw zone and the data directory that an import must never land into.
@@ -86,7 +87,11 @@ def land_file(raw_dir: Path, source: str, path: Path, file_format: str) -> Impor
         sha256, size = _copy_hashing(path, temporary)
         relative = Path(source) / FILE_ENTITY / f"{sha256}.{file_format}"
         manifest_path = raw_dir / source / MANIFESTS / f"{sha256}.json"
-        if manifest_path.is_file() and _sha256_of(raw_dir / relative) == sha256:
+        if (
+            manifest_path.is_file()
+            and (raw_dir / relative).is_file()
+            and sha256_of(raw_dir / relative) == sha256
+        ):
             return ImportLanding(**json.loads(manifest_path.read_text(encoding="utf-8")))
         os.replace(temporary, raw_dir / relative)
     finally:
@@ -100,14 +105,14 @@ def land_file(raw_dir: Path, source: str, path: Path, file_format: str) -> Impor
         path=relative.as_posix(),
         landed_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     )
-    _write_atomically(manifest_path, landing.to_json().encode("utf-8"))
+    write_atomically(manifest_path, landing.to_json().encode("utf-8"))
     return landing
 
 
 def verify_landing(raw_dir: Path, landing: ImportLanding) -> Path:
     """The landed file's path, after checking it still matches its SHA-256."""
     path = raw_dir / landing.path
-    if not path.is_file() or _sha256_of(path) != landing.sha256:
+    if not path.is_file() or sha256_of(path) != landing.sha256:
         raise ImportRefused(
             f"landed file {path} is missing or was changed after landing: import the export again"
         )
@@ -125,23 +130,3 @@ def _copy_hashing(source: Path, target: Path) -> tuple[str, int]:
         writing.flush()
         os.fsync(writing.fileno())
     return digest.hexdigest(), size
-
-
-def _sha256_of(path: Path) -> str | None:
-    if not path.is_file():
-        return None
-    digest = hashlib.sha256()
-    with open(path, "rb") as reading:
-        for block in iter(lambda: reading.read(_BLOCK), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _write_atomically(path: Path, payload: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    with open(temporary, "wb") as handle:
-        handle.write(payload)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)

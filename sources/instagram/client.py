@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sources.http import ApiError, FailureKind, HttpPolicy, JsonClient
+from sources.http import ApiError, FailureKind, HttpPolicy, JsonClient, PlatformClient
 
 PROFILE_FIELDS = "followers_count,follows_count,media_count,username,name"
 MEDIA_FIELDS = "id,caption,like_count,comments_count,timestamp,media_type,permalink"
@@ -48,7 +48,7 @@ class Config:
     fetch_audience: bool = True
 
 
-class GraphClient:
+class GraphClient(PlatformClient):
     """The two Graph calls of a night, over one shared :class:`JsonClient`."""
 
     def __init__(self, config: Config) -> None:
@@ -60,16 +60,6 @@ class GraphClient:
             secrets=(config.access_token,),
             usage_pause=usage_pause_seconds,
         )
-
-    def __enter__(self) -> GraphClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._http.close()
-
-    @property
-    def requests_made(self) -> int:
-        return self._http.requests_made
 
     def business_discovery(
         self, handle: str, as_of: dt.date, media_after: str | None

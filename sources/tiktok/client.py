@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
-from sources.http import ApiError, FailureKind, HttpPolicy, JsonClient
+from sources.http import ApiError, FailureKind, HttpPolicy, JsonClient, PlatformClient
 
 DEFAULT_BASE_URL = "https://open.tiktokapis.com"
 USER_INFO_PATH = "v2/user/info/"
@@ -205,7 +205,7 @@ class EndpointBudgets:
         return self.budget(url).slot()
 
 
-class TikTokClient:
+class TikTokClient(PlatformClient):
     """The calls of a night over one shared :class:`JsonClient`, within each endpoint's budget."""
 
     def __init__(self, config: Config, as_of: dt.date | None = None) -> None:
@@ -219,16 +219,6 @@ class TikTokClient:
             secrets=(config.client_secret,),
             pace=self._budgets.slot,
         )
-
-    def __enter__(self) -> TikTokClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._http.close()
-
-    @property
-    def requests_made(self) -> int:
-        return self._http.requests_made
 
     def user_info(self, access_token: str) -> Any:
         """``GET /v2/user/info/``: the creator's profile and counts (``data.user``, as it came)."""

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sources.http import ApiError, FailureKind, HttpPolicy, JsonClient
+from sources.http import ApiError, FailureKind, HttpPolicy, JsonClient, PlatformClient
 
 DEFAULT_BASE_URL = "https://www.googleapis.com/youtube/v3"
 DEFAULT_QUOTA_BUDGET = 10_000
@@ -70,7 +70,7 @@ class Config:
             raise ValueError(f"lookback_days must not be negative: {self.lookback_days}")
 
 
-class YouTubeClient:
+class YouTubeClient(PlatformClient):
     """The three calls of a night over one shared :class:`JsonClient`, within a quota budget."""
 
     def __init__(self, config: Config, as_of: dt.date) -> None:
@@ -81,16 +81,6 @@ class YouTubeClient:
         )
         self._lock = threading.Lock()
         self._calls_in_flight = 0
-
-    def __enter__(self) -> YouTubeClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._http.close()
-
-    @property
-    def requests_made(self) -> int:
-        return self._http.requests_made
 
     @property
     def quota_used(self) -> int:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import pytest
+from landed import Landed
 
 from sources.extraction import (
     AccountFailure,
@@ -24,19 +24,6 @@ pytestmark = pytest.mark.timeout(30)
 
 def roster(*handles: str) -> list[TrackedAccount]:
     return [TrackedAccount("instagram", handle, connected=False) for handle in handles]
-
-
-class Landed:
-    """The ``land`` callback: every record, in the order it landed."""
-
-    def __init__(self) -> None:
-        self.records: list[tuple[str, Mapping[str, Any]]] = []
-
-    def __call__(self, entity: str, record: Mapping[str, Any]) -> None:
-        self.records.append((entity, record))
-
-    def handles(self, entity: str = "profiles") -> list[str]:
-        return [record["_handle"] for kind, record in self.records if kind == entity]
 
 
 def scripted(outcomes: Mapping[str, FailureKind], tried: list[str] | None = None) -> FetchAccount:

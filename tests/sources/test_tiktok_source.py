@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import uvicorn
 from fastapi import FastAPI, Request, Response
+from landed import Landed
 
 from simulator.tiktok import (
     TikTokAccess,
@@ -64,17 +65,6 @@ class Platform:
 
     def statuses(self, endpoint: str) -> list[int]:
         return [status for _, status, _ in self.calls_to(endpoint)]
-
-
-@dataclass
-class Landed:
-    records: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-
-    def __call__(self, entity: str, record: Mapping[str, Any]) -> None:
-        self.records.append((entity, dict(record)))
-
-    def of(self, entity: str) -> list[dict[str, Any]]:
-        return [record for name, record in self.records if name == entity]
 
 
 StartPlatform = Callable[..., Platform]

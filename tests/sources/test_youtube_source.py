@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import uvicorn
 from fastapi import FastAPI, Request, Response
+from landed import Landed
 
 from simulator.world import SimulatedWorld
 from simulator.youtube import YouTubeChannel, YouTubeView, youtube_router, youtube_view
@@ -50,17 +51,6 @@ class Platform:
     @property
     def statuses(self) -> list[int]:
         return [status for _, _, status in self.calls]
-
-
-@dataclass
-class Landed:
-    records: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-
-    def __call__(self, entity: str, record: Mapping[str, Any]) -> None:
-        self.records.append((entity, dict(record)))
-
-    def of(self, entity: str) -> list[dict[str, Any]]:
-        return [record for name, record in self.records if name == entity]
 
 
 StartPlatform = Callable[..., Platform]
