@@ -141,13 +141,14 @@ def test_each_run_leaves_a_summary_and_tables_in_prefect_and_an_html_report(hist
 
 
 def test_medians_ranks_and_tiers_never_mix_platforms(history: Path) -> None:
-    """Both platforms report; every median and rank is the one of its own platform's peers."""
+    """The three platforms report; every median and rank is the one of its own platform's
+    peers."""
     platforms = query(
         history,
         "select platform, count(*) from rpt_weekly_engagement"
         " where week_start = date '2026-11-02' group by all order by all",
     )
-    assert [platform for platform, _ in platforms] == ["instagram", "youtube"]
+    assert [platform for platform, _ in platforms] == ["instagram", "tiktok", "youtube"]
     mismatches = query(
         history,
         """
@@ -176,4 +177,10 @@ def test_medians_ranks_and_tiers_never_mix_platforms(history: Path) -> None:
         "select distinct platform from rpt_tier_drift where week_start = date '2026-11-02'"
         " order by 1",
     )
-    assert drift_platforms == [("instagram",), ("youtube",)]
+    assert drift_platforms == [("instagram",), ("tiktok",), ("youtube",)]
+    match_platforms = query(
+        history,
+        "select distinct platform from rpt_audience_match where as_of_date = date '2026-11-09'"
+        " order by 1",
+    )
+    assert match_platforms == [("instagram",), ("tiktok",), ("youtube",)]
