@@ -220,6 +220,7 @@ def load_source_night(
                 roster=roster,
                 influencers=staged.influencers,
                 facts=dict(staged.fact_files),
+                posts=staged.post_file,
                 quarantine=pl.read_parquet(staged.quarantine_file),
                 failed_accounts=failed,
                 run_log=run_log_frame(

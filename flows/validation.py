@@ -25,9 +25,16 @@ from flows.source_plans import SourcePlan
 from schemas.contract import FAILED_CHECKS, ContractSplit, split_by_contract
 from schemas.raw import json_paths
 from schemas.staging import STAGED_MODELS
-from schemas.warehouse import DimInfluencer, FactAudienceShare, FactPostMetrics, FactProfileDaily
+from schemas.warehouse import (
+    DimInfluencer,
+    DimPost,
+    FactAudienceShare,
+    FactPostMetrics,
+    FactProfileDaily,
+)
 from sources.landing import LandingManifest, read_landed_batches
 from transforms.facts import (
+    dim_post,
     empty_schema,
     fact_audience_share,
     fact_post_metrics,
@@ -44,6 +51,7 @@ FACT_BUILDERS = {
     "posts": (fact_post_metrics, FactPostMetrics),
     "audience": (fact_audience_share, FactAudienceShare),
 }
+POSTS_TABLE = "dim_post"
 
 
 @dataclass
@@ -54,6 +62,7 @@ class StagedLanding:
     quarantine_file: Path
     counts: dict[str, EntityCounts] = field(default_factory=dict)
     fact_files: dict[str, Path] = field(default_factory=dict)  # table -> Parquet file
+    post_file: Path | None = None  # dim_post rows (captions and links), when posts were landed
     influencers: pl.DataFrame = field(default_factory=pl.DataFrame)  # dim_influencer sightings
 
 
@@ -84,6 +93,8 @@ def validate_landing(
             table = plan.table_of(entity)
             build, model = FACT_BUILDERS[kind]
             writers.write(table, pl.DataFrame(schema=empty_schema(model)))
+            if kind == "posts":
+                writers.write(POSTS_TABLE, pl.DataFrame(schema=empty_schema(DimPost)))
             contract = plan.contracts[entity]
             counts = staged.counts[entity] = EntityCounts(landed=manifest.file_for(entity).records)
             for batch in _parsed_batches(raw_dir, manifest, entity, contract, batch_rows):
@@ -92,6 +103,8 @@ def validate_landing(
                 facts = _checked(model, build(rows).collect())
                 if kind == "profiles":
                     sightings.append(influencer_sightings(rows, tracked).collect())
+                if kind == "posts":
+                    writers.write(POSTS_TABLE, _checked(DimPost, dim_post(rows).collect()))
                 counts.valid += valid.height
                 counts.quarantined += rejected.height
                 counts.loaded += facts.height
@@ -105,6 +118,8 @@ def validate_landing(
                 crash_point("validate.after_batch")
             counts.deduplicated = counts.valid - counts.loaded
             staged.fact_files[table] = writers.path(table)
+            if kind == "posts":
+                staged.post_file = writers.path(POSTS_TABLE)
             crash_point("validate.after_facts_file")
     finally:
         writers.close()

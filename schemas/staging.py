@@ -49,6 +49,10 @@ class StagedPost(Staged):
     shares: int = pa.Field(ge=0, nullable=True, description="Shares; NULL if not reported.")
     saves: int = pa.Field(ge=0, nullable=True, description="Saves; NULL if not reported.")
     views: int = pa.Field(ge=0, nullable=True, description="Views; NULL if not reported.")
+    caption: str = pa.Field(
+        nullable=True, description="The post's text as published; NULL if none."
+    )
+    permalink: str = pa.Field(nullable=True, description="Public URL of the post; NULL if unknown.")
 
 
 class StagedAudience(Staged):

@@ -69,6 +69,21 @@ class FactPostMetrics(pa.DataFrameModel):
         unique = ["platform", "post_id", "observed_date"]
 
 
+class DimPost(pa.DataFrameModel):
+    """One row per (platform, post_id): what a post says and where it is, as last seen."""
+
+    platform: str = pa.Field(isin=list(PLATFORMS), description="Platform.")
+    post_id: str = pa.Field(description="Platform media id.")
+    account_id: str = pa.Field(description="Owner's account id.")
+    published_at: dt.datetime = pa.Field(description="Publication time, UTC.")
+    caption: str = pa.Field(nullable=True, description="Text of the post as last seen.")
+    permalink: str = pa.Field(nullable=True, description="Public URL of the post.")
+    last_seen_date: dt.date = pa.Field(description="UTC date the post was last seen.")
+
+    class Config:
+        unique = ["platform", "post_id"]
+
+
 class FactAudienceShare(pa.DataFrameModel):
     """One row per (platform, account_id, as_of_date, dimension, bucket)."""
 

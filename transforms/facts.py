@@ -82,6 +82,24 @@ def fact_post_metrics(posts: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def dim_post(posts: pl.LazyFrame) -> pl.LazyFrame:
+    """Grain: one row per (platform, post_id): its text and link as seen on the latest date."""
+    return (
+        posts.sort("as_of", "landed_file", "line_number")
+        .unique(subset=["platform", "post_id"], keep="last", maintain_order=True)
+        .select(
+            "platform",
+            "post_id",
+            "account_id",
+            "published_at",
+            "caption",
+            "permalink",
+            last_seen_date="as_of",
+        )
+        .sort("platform", "post_id")
+    )
+
+
 def fact_audience_share(audience: pl.LazyFrame) -> pl.LazyFrame:
     """Grain: one row per (platform, account_id, as_of_date, dimension, bucket).
 

@@ -64,6 +64,24 @@ when not matched then insert (
     incoming.country, incoming.category, incoming.first_seen_date, incoming.last_seen_date
 )
 """
+# A post keeps the text and link of its latest sighting; replaying an older date changes nothing.
+MERGE_POSTS = """
+merge into dim_post as current
+using ({incoming}) as incoming
+on current.platform = incoming.platform and current.post_id = incoming.post_id
+when matched and incoming.last_seen_date >= current.last_seen_date then update set
+    account_id = incoming.account_id,
+    published_at = incoming.published_at,
+    caption = incoming.caption,
+    permalink = incoming.permalink,
+    last_seen_date = incoming.last_seen_date
+when not matched then insert (
+    platform, post_id, account_id, published_at, caption, permalink, last_seen_date
+) values (
+    incoming.platform, incoming.post_id, incoming.account_id, incoming.published_at,
+    incoming.caption, incoming.permalink, incoming.last_seen_date
+)
+"""
 # What DuckLake says when it refuses a commit because of a concurrent one: a conflict found on
 # checking the snapshots committed meanwhile, or its own retries for a snapshot id used up.
 COMMIT_CONFLICT_MARKERS = ("Transaction conflict", "Exceeded the maximum retry count")
@@ -89,6 +107,8 @@ class PartitionLoad:
     quarantine: pl.DataFrame
     run_log: pl.DataFrame
     failed_accounts: pl.DataFrame | None = None
+    # dim_post rows (a post's caption and link as last seen), merged by (platform, post_id).
+    posts: pl.DataFrame | Path | None = None
     # The run the commit is labelled with (``influencers snapshots``).
     run_id: str = ""
     flow_run_id: str | None = None
@@ -213,6 +233,8 @@ def _replace_partition(connection: duckdb.DuckDBPyConnection, load: PartitionLoa
         if load.failed_accounts is not None:
             insert_rows(connection, "failed_accounts", load.failed_accounts)
         _execute_reading(connection, MERGE_INFLUENCERS, load.influencers)
+        if load.posts is not None:
+            _merge_posts(connection, load.posts)
         insert_rows(connection, "pipeline_runs", load.run_log)
 
 
@@ -255,6 +277,16 @@ def _replace_profiles_keeping_imports(
         """,
         {"platform": load.platform, "date": load.partition_date},
     )
+
+
+def _merge_posts(connection: duckdb.DuckDBPyConnection, posts: pl.DataFrame | Path) -> None:
+    if isinstance(posts, Path):
+        connection.execute(
+            MERGE_POSTS.format(incoming="select * from read_parquet($path)"), {"path": str(posts)}
+        )
+    elif not posts.is_empty():
+        incoming_posts = posts  # noqa: F841  (read by name from the SQL)
+        connection.execute(MERGE_POSTS.format(incoming="select * from incoming_posts"))
 
 
 def record_runs(

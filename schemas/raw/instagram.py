@@ -66,6 +66,9 @@ class RawInstagramMedia(LandedRecord):
     )
     comments_count: str = json_field("$.comments_count", "Comments.")
     permalink: str = json_field("$.permalink", "Public URL of the post.", nullable=True)
+    caption: str = json_field(
+        "$.caption", "The post's text; absent when it has none.", nullable=True
+    )
 
     @pa.check("account_id", "post_id", name="digits_id")
     def _digits_id(cls, data: PolarsData) -> pl.LazyFrame:

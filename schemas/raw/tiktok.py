@@ -76,6 +76,10 @@ class RawTikTokVideo(LandedRecord):
     video_id: str = json_field("$.id", "TikTok video id (digits).")
     create_time: str = json_field("$.create_time", "Publication time, Unix seconds (UTC).")
     title: str = json_field("$.title", "Video title.", nullable=True)
+    video_description: str = json_field(
+        "$.video_description", "The video's caption as the creator wrote it.", nullable=True
+    )
+    share_url: str = json_field("$.share_url", "Public URL of the video.", nullable=True)
     view_count: str = json_field("$.view_count", "Views.", nullable=True)
     like_count: str = json_field("$.like_count", "Likes.", nullable=True)
     comment_count: str = json_field("$.comment_count", "Comments.", nullable=True)

@@ -105,6 +105,7 @@ class RawYouTubeVideo(LandedRecord):
         "$.snippet.channelId", "Channel the video belongs to, per the API.", nullable=True
     )
     title: str = json_field("$.snippet.title", "Video title.", nullable=True)
+    description: str = json_field("$.snippet.description", "Video description.", nullable=True)
     view_count: str = json_field("$.statistics.viewCount", "Views; absent on some.", nullable=True)
     like_count: str = json_field(
         "$.statistics.likeCount", "Likes; absent when hidden (unknown, not 0).", nullable=True

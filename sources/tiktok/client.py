@@ -39,7 +39,10 @@ USER_INFO_PATH = "v2/user/info/"
 VIDEO_LIST_PATH = "v2/video/list/"
 TOKEN_PATH = "v2/oauth/token/"
 USER_FIELDS = "open_id,union_id,display_name,follower_count,following_count,likes_count,video_count"
-VIDEO_FIELDS = "id,create_time,view_count,like_count,comment_count,share_count,title,duration"
+VIDEO_FIELDS = (
+    "id,create_time,view_count,like_count,comment_count,share_count,title,video_description,"
+    "duration,share_url"
+)
 # The scopes those fields need: the creator must have granted all three.
 REQUIRED_SCOPES = ("user.info.basic", "user.info.stats", "video.list")
 MAX_PAGE_SIZE = 20

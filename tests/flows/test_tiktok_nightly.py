@@ -109,6 +109,34 @@ def test_a_night_loads_all_three_platforms_into_the_lake(
     )
     assert posts == tiktok.counts["videos"].loaded == with_shares == with_views
     assert (saves, media_types) == (0, ["VIDEO"])
+    # Every post observed that night keeps its caption and link once, in dim_post.
+    captions = query(
+        pipeline_env,
+        f"""
+        select platform, count(*), count(caption), count(permalink),
+               count(*) filter (where permalink like case platform
+                   when 'instagram' then 'https://www.instagram.com/%'
+                   when 'youtube' then 'https://www.youtube.com/watch?v=%'
+                   else 'https://www.tiktok.com/@%/video/%' end)
+        from dim_post
+        where (platform, post_id) in (
+            select (platform, post_id) from fact_post_metrics
+            where observed_date = '{run_date}'
+        )
+        group by platform order by platform
+        """,
+    )
+    observed = dict(
+        query(
+            pipeline_env,
+            f"select platform, count(*) from fact_post_metrics where observed_date = "
+            f"'{run_date}' group by platform",
+        )
+    )
+    assert captions == [
+        (platform, observed[platform], observed[platform], observed[platform], observed[platform])
+        for platform in sorted(observed)
+    ]
     influencers = query(
         pipeline_env,
         "select account_id, handle, country, category from dim_influencer "

@@ -41,6 +41,8 @@ GOOD_VIDEO = {
     "like_count": 1_465,
     "comment_count": 39,
     "share_count": 83,
+    "video_description": "leg day done #fitness @peakform code ZOE15 #ad",
+    "share_url": "https://www.tiktok.com/@zoe_chen_tt/video/7000000000000900313",
     "_handle": "zoe_chen_tt",
     "_as_of": AS_OF,
     "_open_id": OPEN_ID,
@@ -199,7 +201,14 @@ def test_users_stage_as_profiles() -> None:
 
 
 def test_videos_stage_as_posts_with_shares_and_views_and_no_saves() -> None:
-    second = with_(GOOD_VIDEO, id="7000000000000900298", create_time=1_792_000_000, like_count=...)
+    second = with_(
+        GOOD_VIDEO,
+        id="7000000000000900298",
+        create_time=1_792_000_000,
+        like_count=...,
+        video_description=...,
+        share_url=...,
+    )
 
     staged = stage_posts(validated(RawTikTokVideo, GOOD_VIDEO, second)).collect()
 
@@ -222,6 +231,9 @@ def test_videos_stage_as_posts_with_shares_and_views_and_no_saves() -> None:
             "shares": [83, 83],
             "saves": [None, None],
             "views": [19_286, 19_286],
+            # the description is the caption; without one, the title stands in
+            "caption": ["leg day done #fitness @peakform code ZOE15 #ad", "leg day done"],
+            "permalink": ["https://www.tiktok.com/@zoe_chen_tt/video/7000000000000900313", None],
         },
         schema_overrides={"published_at": pl.Datetime("us"), "saves": pl.Int64},
     )

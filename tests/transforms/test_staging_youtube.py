@@ -118,6 +118,7 @@ def test_videos_stage_as_posts_with_views_and_hidden_likes_null() -> None:
             "published_at": ["2026-10-17T18:05:00Z", "2026-10-18T09:30:15.5+02:00"],
             "video_channel_id": [CHANNEL, None],
             "title": ["new deadlift PR", None],
+            "description": ["Use code SAMB10 at peakform #ad", None],
             "view_count": ["15054", "880"],
             "like_count": ["621", None],
             "comment_count": ["36", None],
@@ -145,8 +146,14 @@ def test_videos_stage_as_posts_with_views_and_hidden_likes_null() -> None:
             "shares": [None, None],
             "saves": [None, None],
             "views": [15_054, 880],
+            "caption": ["new deadlift PR\nUse code SAMB10 at peakform #ad", None],
+            "permalink": [
+                "https://www.youtube.com/watch?v=V2_57nMdzSw",
+                "https://www.youtube.com/watch?v=Qk3-9bTz_aA",
+            ],
         },
         schema_overrides={
+            "caption": pl.String,
             "shares": pl.Int64,
             "saves": pl.Int64,
             "published_at": pl.Datetime("us"),

@@ -50,6 +50,8 @@ def stage_posts(media: pl.LazyFrame) -> pl.LazyFrame:
         shares=pl.lit(None, dtype=pl.Int64),
         saves=pl.lit(None, dtype=pl.Int64),
         views=pl.lit(None, dtype=pl.Int64),
+        caption="caption",
+        permalink="permalink",
     ).select(list(StagedPost.to_schema().columns))
 
 

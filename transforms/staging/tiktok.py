@@ -58,4 +58,7 @@ def stage_posts(videos: pl.LazyFrame) -> pl.LazyFrame:
         shares=pl.col("share_count").cast(pl.Int64),
         saves=pl.lit(None, dtype=pl.Int64),
         views=pl.col("view_count").cast(pl.Int64),
+        # The description is the caption as written (hashtags, mentions, codes); the title a cut.
+        caption=pl.coalesce("video_description", "title"),
+        permalink="share_url",
     ).select(list(StagedPost.to_schema().columns))

@@ -57,6 +57,7 @@ from schemas.staging import StagedPost, StagedProfile
 
 PLATFORM = "youtube"
 MEDIA_TYPE = "VIDEO"
+WATCH_URL = "https://www.youtube.com/watch?v="
 RFC3339_FORMAT = "%Y-%m-%dT%H:%M:%S%.f%:z"
 _COMMON = (
     pl.lit(PLATFORM).alias("platform"),
@@ -99,4 +100,11 @@ def stage_posts(videos: pl.LazyFrame) -> pl.LazyFrame:
         shares=pl.lit(None, dtype=pl.Int64),
         saves=pl.lit(None, dtype=pl.Int64),
         views=pl.col("view_count").cast(pl.Int64),
+        # A video's text is its title and its description (where creators put codes and tags).
+        caption=pl.concat_str(
+            pl.col("title").fill_null(""), pl.col("description").fill_null(""), separator="\n"
+        )
+        .str.strip_chars()
+        .replace("", None),
+        permalink=pl.lit(WATCH_URL) + pl.col("video_id"),
     ).select(list(StagedPost.to_schema().columns))
