@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,8 @@ class WeeklyReportSummary:
     recommendations: dict[str, list[str]] = field(default_factory=dict)
     top_matches: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
     engagement_leaders: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    # keep / chase / drop -> "handle (campaign)" of the collaborations behind each call
+    campaign_calls: dict[str, list[str]] = field(default_factory=dict)
 
 
 def week_start_for(week: str | None) -> dt.date:
@@ -121,6 +124,7 @@ def write_html_report(
         outputs["drift"],
         outputs["trajectories"],
         [(t.name, t.min_followers, t.max_followers) for t in tiers],
+        outputs["campaigns"],
     )
     reports_dir.mkdir(parents=True, exist_ok=True)
     path = reports_dir / f"weekly-{iso_week_label(week_start)}.html"
@@ -145,6 +149,7 @@ def publish_artifacts(summary: WeeklyReportSummary, outputs: dict[str, pl.DataFr
             outputs["audience_match"].filter(pl.col("rank") <= TOP_ROWS),
             MATCH_COLUMNS,
         ),
+        ("campaigns", outputs["campaigns"], CAMPAIGN_COLUMNS),
         (
             "engagement",
             outputs["engagement"].filter(pl.col("rank_in_tier") <= 5),
@@ -193,6 +198,16 @@ def summarize_week(
         .sort("platform", "tier")
         .group_by("platform", "tier", maintain_order=True)
     }
+    campaigns = outputs["campaigns"]
+    campaign_calls = {
+        call: [
+            f"{row['handle']} ({row['campaign_id']})"
+            for row in campaigns.filter(pl.col("verdict").is_in(verdicts))
+            .sort("campaign_id", "handle")
+            .iter_rows(named=True)
+        ]
+        for call, verdicts in CAMPAIGN_CALLS.items()
+    }
     return WeeklyReportSummary(
         week_start=week_start,
         as_of=as_of,
@@ -202,6 +217,7 @@ def summarize_week(
         recommendations=recommendations,
         top_matches=top_matches,
         engagement_leaders=leaders,
+        campaign_calls=campaign_calls,
     )
 
 
@@ -223,6 +239,27 @@ MATCH_COLUMNS = [
     "match_score",
     "in_target_share",
     "reachable_target_audience",
+]
+# What to do about a collaboration, by its verdict (REPORTS.md): keep the ones who sell, chase
+# the ones who owe posts or a disclosure, drop the ones who do not pay for themselves.
+CAMPAIGN_CALLS = {
+    "keep": ("profitable",),
+    "chase": ("underdelivered", "undisclosed"),
+    "drop": ("unprofitable",),
+}
+CAMPAIGN_COLUMNS = [
+    "campaign_id",
+    "platform",
+    "handle",
+    "tier",
+    "stage",
+    "deliverables",
+    "posts_agreed",
+    "orders",
+    "revenue",
+    "fee",
+    "roas",
+    "verdict",
 ]
 ENGAGEMENT_COLUMNS = [
     "tier",
@@ -250,6 +287,12 @@ def summary_markdown(summary: WeeklyReportSummary) -> str:
     for brand, matches in summary.top_matches.items():
         shown = ", ".join(f"{handle} ({score:.0f})" for handle, score in matches)
         lines.append(f"- **{brand}**: {shown or '-'}")
+    lines += ["", "## Campaigns: keep, chase or drop", ""]
+    for call, collaborations in summary.campaign_calls.items():
+        shown = ", ".join(collaborations[:15]) + (
+            f" and {len(collaborations) - 15} more" if len(collaborations) > 15 else ""
+        )
+        lines.append(f"- **{call}** ({len(collaborations)}): {shown or '-'}")
     lines += ["", "## Engagement leaders per tier", ""]
     for tier, leaders in summary.engagement_leaders.items():
         shown = ", ".join(f"{handle} ({rate:.2%})" for handle, rate in leaders)
@@ -259,8 +302,14 @@ def summary_markdown(summary: WeeklyReportSummary) -> str:
 
 
 def _jsonable(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """Rows JSON can carry: dates in ISO form, money (decimals) as its exact text."""
     return [
-        {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in row.items()}
+        {
+            k: (
+                v.isoformat() if isinstance(v, dt.date) else str(v) if isinstance(v, Decimal) else v
+            )
+            for k, v in row.items()
+        }
         for row in frame.iter_rows(named=True)
     ]
 

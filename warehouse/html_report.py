@@ -60,13 +60,16 @@ def render_weekly_report(
     drift: pl.DataFrame,
     trajectories: pl.DataFrame,
     tiers: Tiers,
+    campaigns: pl.DataFrame | None = None,
 ) -> str:
-    """One HTML document: header, drift summary, three charts, three tables.
+    """One HTML document: header, drift summary, the platforms side by side, three charts, three
+    tables, and the campaigns (a chart and the verdicts) when ``campaigns`` has rows.
 
     The frames have the columns of ``rpt_weekly_engagement``, ``rpt_audience_match`` and
     ``rpt_tier_drift`` plus ``handle``; ``trajectories`` is one row per (platform, account_id,
-    snapshot_date) with ``handle`` and ``followers``. ``tiers`` are (name, lower bound, upper
-    bound or None), smallest first. Any frame may be empty.
+    snapshot_date) with ``handle`` and ``followers``; ``campaigns`` has the columns of
+    ``rpt_campaign_performance``. ``tiers`` are (name, lower bound, upper bound or None),
+    smallest first. Any frame may be empty.
     """
     year, week, _ = week_start.isocalendar()
     week_end = week_start + dt.timedelta(days=6)
@@ -109,6 +112,18 @@ def render_weekly_report(
         _matches_table(audience_match),
         _leaders_table(engagement, tiers),
     ]
+    if campaigns is not None and not campaigns.is_empty():
+        sections += [
+            _figure(
+                "Campaigns: who sells",
+                _campaigns_chart(campaigns, tiers),
+                "Each dot is a creator in a campaign: revenue attributed to them (promo code or "
+                "tracked link) per 1,000 followers they had at its start, against return on the "
+                "fee (ROAS). Above the line the creator paid for themselves; further right, their "
+                "audience bought more for its size.",
+            ),
+            _campaigns_table(campaigns),
+        ]
     return _document(title, "\n".join(sections))
 
 
@@ -1030,6 +1045,135 @@ def _platform_column(frame: pl.DataFrame) -> list[Column]:
     if frame.is_empty() or frame["platform"].n_unique() < 2:
         return []
     return [("Platform", lambda row: escape(str(row["platform"])), "")]
+
+
+# -- campaigns -------------------------------------------------------------------------------
+
+# (verdict, what the analyst does about it, colour)
+VERDICTS = (
+    ("underdelivered", "chase: fewer posts than agreed", "#c0392b"),
+    ("undisclosed", "chase: a post without #ad", "#d68910"),
+    ("profitable", "keep: sold more than the fee", "#1e8449"),
+    ("unprofitable", "drop: sold less than the fee", "#616e7c"),
+)
+MAX_CAMPAIGN_ROWS = 100
+
+
+def _campaigns_chart(campaigns: pl.DataFrame, tiers: Tiers) -> str:
+    chart, title = "campaigns", "Return on the fee against revenue per 1,000 followers"
+    placed = campaigns.filter(
+        pl.col("roas").is_not_null() & pl.col("revenue_per_1k_followers").is_not_null()
+    )
+    if placed.is_empty():
+        return _no_data(chart, title)
+    left, right, top, bottom = 70.0, CHART_WIDTH - 150.0, 30.0, 380.0
+    height = bottom + 50
+    highest_x = float(placed["revenue_per_1k_followers"].max() or 0.0)  # type: ignore[arg-type]
+    highest_y = float(placed["roas"].max() or 0.0)  # type: ignore[arg-type]
+    x_ticks = _nice_ticks(0.0, max(highest_x, 1e-6) * 1.05)
+    y_ticks = _nice_ticks(0.0, max(highest_y, 1.0) * 1.05)
+    x = _Scale(0.0, x_ticks[-1] + (x_ticks[1] - x_ticks[0] if len(x_ticks) > 1 else 1), left, right)
+    y = _Scale(0.0, y_ticks[-1] + (y_ticks[1] - y_ticks[0] if len(y_ticks) > 1 else 1), bottom, top)
+    body = ['<g class="axis">']
+    for tick in y_ticks:
+        body.append(_line(left, y(tick), right, y(tick)))
+        body.append(_text(left - 8, y(tick) + 4, f"{tick:g}", anchor="end"))
+    for tick in x_ticks:
+        body.append(_line(x(tick), top, x(tick), bottom))
+        body.append(_text(x(tick), bottom + 18, f"{tick:g}", anchor="middle"))
+    body.append(_text(10, top - 14, "ROAS (revenue / fee)"))
+    body.append(_text(right, bottom + 38, "revenue per 1,000 followers", anchor="end"))
+    body.append("</g>")
+    body.append(
+        _line(
+            left,
+            y(1.0),
+            right,
+            y(1.0),
+            css="breakeven",
+            style="stroke: #1e8449; stroke-width: 1.5; stroke-dasharray: 6 4",
+        )
+    )
+    body.append(_text(right + 6, y(1.0) + 4, "break-even", fill="#1e8449", weight="600"))
+    colours = {name: PALETTE[index % len(PALETTE)] for index, (name, _, _) in enumerate(tiers)}
+    for row in placed.sort("revenue_per_1k_followers").iter_rows(named=True):
+        colour = colours.get(str(row["tier"]), "#616e7c")
+        body.append(
+            f'<circle cx="{x(row["revenue_per_1k_followers"]):.1f}" cy="{y(row["roas"]):.1f}" '
+            f'r="5" fill="{colour}" fill-opacity="0.75" data-tier="{escape(str(row["tier"]))}">'
+            f"<title>{escape(_handle(row))} ({escape(str(row['platform']))}, "
+            f"{escape(str(row['tier']))}) in {escape(str(row['campaign_id']))}: ROAS "
+            f"{_number(row['roas'], 2)}, {_number(row['revenue_per_1k_followers'], 2)} per 1k "
+            f"followers</title></circle>"
+        )
+    legend_y = top + 10
+    for name, _, _ in tiers:
+        if name not in set(placed["tier"].to_list()):
+            continue
+        body.append(
+            f'<circle cx="{right + 12:.1f}" cy="{legend_y + 30:.1f}" r="5" fill="{colours[name]}"/>'
+        )
+        body.append(_text(right + 22, legend_y + 34, name, weight="600"))
+        legend_y += 18
+    return _svg(chart, title, height, body)
+
+
+def _campaigns_table(campaigns: pl.DataFrame) -> str:
+    order = {name: position for position, (name, _, _) in enumerate(VERDICTS)}
+    rows = sorted(
+        campaigns.to_dicts(),
+        key=lambda row: (
+            order.get(str(row["verdict"]), len(order)),
+            str(row["campaign_id"]),
+            _handle(row),
+        ),
+    )
+    colours = {name: colour for name, _, colour in VERDICTS}
+    meaning = {name: text for name, text, _ in VERDICTS}
+    columns: list[Column] = [
+        (
+            "Verdict",
+            lambda row: (
+                f'<span class="badge" style="background: '
+                f'{colours.get(str(row["verdict"]), "#616e7c")}" '
+                f'title="{escape(meaning.get(str(row["verdict"]), ""))}">'
+                f"{escape(str(row['verdict']))}</span>"
+            ),
+            "",
+        ),
+        ("Campaign", lambda row: escape(str(row["campaign_id"])), ""),
+        ("Handle", lambda row: escape(_handle(row)), "handle"),
+        ("Platform", lambda row: escape(str(row["platform"])), ""),
+        ("Tier", lambda row: escape(str(row["tier"] or "\u2013")), ""),
+        ("Stage", lambda row: escape(str(row["stage"] or "\u2013")), ""),
+        (
+            "Posts / agreed",
+            lambda row: f"{_integer(row['deliverables'])} / {_integer(row['posts_agreed'])}",
+            "num",
+        ),
+        ("Disclosed", lambda row: _integer(row["deliverables_disclosed"]), "num"),
+        ("Orders", lambda row: _integer(row["orders"]), "num"),
+        ("Revenue", lambda row: _money(row["revenue"], row["currency"]), "num"),
+        ("Fee", lambda row: _money(row["fee"], row["currency"]), "num"),
+        ("ROAS", lambda row: _number(row["roas"], 2), "num"),
+        ("Per 1k followers", lambda row: _number(row["revenue_per_1k_followers"], 2), "num"),
+    ]
+    caption = (
+        "Every creator who worked on a campaign, the ones to chase first: underdelivered "
+        "(fewer posts than agreed, campaign over), undisclosed (a post without #ad or "
+        "#sponsored), then profitable (keep) and unprofitable (drop)."
+    )
+    if len(rows) > MAX_CAMPAIGN_ROWS:
+        caption += f" Showing the first {MAX_CAMPAIGN_ROWS} of {len(rows)}."
+    return _table(
+        "Campaign verdicts", caption, columns, rows[:MAX_CAMPAIGN_ROWS], "No campaign this week."
+    )
+
+
+def _money(value: object, currency: object) -> str:
+    if value is None:
+        return "\u2013"
+    return f"{float(value):,.2f} {escape(str(currency))}"  # type: ignore[arg-type]
 
 
 # -- formatting ------------------------------------------------------------------------------

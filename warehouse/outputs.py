@@ -8,7 +8,7 @@ from importlib import resources
 import duckdb
 import polars as pl
 
-OUTPUTS = ("engagement", "audience_match", "drift", "trajectories")
+OUTPUTS = ("engagement", "audience_match", "drift", "trajectories", "campaigns")
 
 
 def read_week_outputs(

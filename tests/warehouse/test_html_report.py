@@ -9,6 +9,7 @@ import subprocess
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -864,3 +865,76 @@ def test_the_report_renders_in_headless_chromium(tmp_path: Path) -> None:
     side_by_side = section(parse(dom.stdout), "Platforms side by side")
     assert [cell.all_text() for cell in side_by_side.find_all("th")][1:4] == list(PLATFORMS)
     assert len(rendered["match-scores"].find_all("rect")) == 3 * 5
+
+
+def campaign_rows() -> pl.DataFrame:
+    """(campaign, handle, tier, deliverables, agreed, disclosed, revenue, fee, verdict) rows."""
+    rows = [
+        ("glowco-spring", "maya.bakes", "micro", 2, 2, 1, "100.00", "500.00", "undisclosed"),
+        ("glowco-spring", "big.chef", "macro", 1, 2, 1, "112.00", "200.00", "underdelivered"),
+        ("glowco-winter", "tomruns", "micro", 1, 1, 1, "900.00", "300.00", "profitable"),
+        ("glowco-winter", "lena.lifts", "macro", 2, 2, 2, "50.00", "400.00", "unprofitable"),
+    ]
+    followers = {"micro": 40_000, "macro": 150_000}
+    return pl.DataFrame(
+        [
+            {
+                "campaign_id": campaign,
+                "brand_id": "glowco",
+                "platform": "instagram",
+                "account_id": f"id-{handle}",
+                "as_of_date": AS_OF,
+                "handle": handle,
+                "stage": "active",
+                "fee": Decimal(fee),
+                "currency": "USD",
+                "followers_at_start": followers[tier],
+                "tier": tier,
+                "posts_agreed": agreed,
+                "deliverables": delivered,
+                "deliverables_disclosed": disclosed,
+                "interactions": 100,
+                "views": None,
+                "orders": 3,
+                "revenue": Decimal(revenue),
+                "roas": float(Decimal(revenue) / Decimal(fee)),
+                "revenue_per_1k_followers": float(Decimal(revenue)) / followers[tier] * 1000,
+                "verdict": verdict,
+            }
+            for campaign, handle, tier, delivered, agreed, disclosed, revenue, fee, verdict in rows
+        ]
+    )
+
+
+def test_the_campaigns_section_charts_each_creator_and_lists_verdicts_to_chase_first() -> None:
+    week = realistic_week()
+    page = parse(
+        render_weekly_report(
+            WEEK,
+            AS_OF,
+            week["engagement"],
+            week["audience_match"],
+            week["drift"],
+            week["trajectories"],
+            TIERS,
+            campaign_rows(),
+        )
+    )
+
+    chart = charts(page)["campaigns"]
+    dots = [circle for circle in chart.find_all("circle") if "data-tier" in circle.attributes]
+    assert sorted(dot.attributes["data-tier"] for dot in dots) == ["macro"] * 2 + ["micro"] * 2
+    assert len({dot.attributes["fill"] for dot in dots}) == 2  # one colour per tier
+    assert "break-even" in [text.all_text() for text in chart.find_all("text")]
+    verdicts = [row[:3] for row in table_rows(page, "Campaign verdicts")]
+    assert verdicts == [
+        ["underdelivered", "glowco-spring", "big.chef"],
+        ["undisclosed", "glowco-spring", "maya.bakes"],
+        ["profitable", "glowco-winter", "tomruns"],
+        ["unprofitable", "glowco-winter", "lena.lifts"],
+    ]
+    assert table_rows(page, "Campaign verdicts")[2][9:12] == ["900.00 USD", "300.00 USD", "3.00"]
+
+
+def test_without_campaigns_the_report_has_no_campaign_section() -> None:
+    assert "Campaign verdicts" not in small_report()

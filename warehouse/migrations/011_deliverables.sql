@@ -130,3 +130,70 @@ comment on column rpt_campaign_tiers.followers_at_start is 'Sum of their followe
 comment on column rpt_campaign_tiers.roas is 'revenue / fee; NULL when the fee is 0.';
 comment on column rpt_campaign_tiers.cpe is 'fee / interactions; NULL when interactions is 0 or NULL.';
 comment on column rpt_campaign_tiers.revenue_per_1k_followers is 'revenue / sum of followers_at_start * 1000; NULL when that sum is 0 or NULL.';
+
+-- The orders attributed to collaborations, up to an as-of date (REPORTS.md "Campaigns and
+-- sales"): an order within [start_date, end_date + attribution_window_days] of a campaign goes to
+-- the collaboration whose promo_code is one of its discount codes (any case), else to the one
+-- whose utm_content its landing URL names with utm_campaign = the campaign; a code beats a link,
+-- and an order matching two campaigns goes to the one that started last (then by campaign_id).
+-- revenue is net_amount in the campaign currency: the order's own when they agree, else
+-- converted with fx_rate of the order's date; NULL when there is no such rate (the weekly build
+-- quarantines those orders). Both campaign reports read it; analysts may call it too.
+create macro attributed_orders(as_of) as table
+with campaigns as (
+    select campaign_id, start_date, end_date, currency, attribution_window_days
+    from dim_campaign
+),
+collaborations as (
+    select campaign_id, platform, account_id, upper(promo_code) as promo_code, utm_content
+    from collaboration
+),
+orders as (
+    select
+        shop, order_id, ordered_at, currency, net_amount,
+        list_transform(discount_codes, code -> upper(code)) as codes,
+        url_decode(regexp_extract(landing_url, '[?&]utm_campaign=([^&#]*)', 1)) as utm_campaign,
+        url_decode(regexp_extract(landing_url, '[?&]utm_content=([^&#]*)', 1)) as utm_content
+    from fact_order
+    where cast(ordered_at as date) <= as_of
+),
+candidates as (
+    select o.shop, o.order_id, c.campaign_id, c.platform, c.account_id, 1 as method_rank,
+           'promo_code' as attributed_by
+    from orders as o
+    join collaborations as c on list_contains(o.codes, c.promo_code)
+    union all
+    select o.shop, o.order_id, c.campaign_id, c.platform, c.account_id, 2, 'utm_link'
+    from orders as o
+    join collaborations as c
+        on o.utm_campaign = c.campaign_id and o.utm_content = c.utm_content
+),
+in_window as (
+    select candidate.*, campaign.start_date, campaign.currency as campaign_currency
+    from candidates as candidate
+    join campaigns as campaign using (campaign_id)
+    join orders as o using (shop, order_id)
+    where cast(o.ordered_at as date) between campaign.start_date
+        and campaign.end_date + campaign.attribution_window_days
+),
+chosen as (
+    select *
+    from in_window
+    qualify row_number() over (
+        partition by shop, order_id
+        order by method_rank, start_date desc, campaign_id, platform, account_id
+    ) = 1
+)
+select
+    chosen.shop, chosen.order_id, o.ordered_at, chosen.campaign_id, chosen.platform,
+    chosen.account_id, chosen.attributed_by, o.currency, chosen.campaign_currency,
+    o.net_amount,
+    case when o.currency = chosen.campaign_currency then 1 else rate.rate end as fx_rate,
+    cast(o.net_amount * case when o.currency = chosen.campaign_currency then 1 else rate.rate end
+         as decimal(18, 2)) as revenue
+from chosen
+join orders as o using (shop, order_id)
+left join fx_rate as rate
+    on rate.currency = o.currency
+    and rate.base_currency = chosen.campaign_currency
+    and rate.rate_date = cast(o.ordered_at as date);
