@@ -56,7 +56,7 @@ from sources.landing import (
 from sources.redaction import redact
 from sources.roster import TrackedAccount, read_roster_rows
 from warehouse.crashpoints import crash_point
-from warehouse.lake import LakeLocation, open_lake
+from warehouse.lake import LakeLocation, lake_connection, open_lake
 from warehouse.load import PartitionLoad, load_partition, record_runs
 
 # The real API answers "now": the counts of the end of yesterday are still what it reports at
@@ -209,8 +209,7 @@ def load_source_night(
     failed = failed_accounts_frame(landed_failures, night, run_id)
     # Each DuckDB thread buffers its own share of the uncommitted rows: on this machine one
     # thread loaded a 1.25M-row partition in 45 MB less memory, for a load that takes seconds.
-    connection = open_lake(lake, threads=1)
-    try:
+    with lake_connection(lake, threads=1) as connection:
         load_partition(
             connection,
             PartitionLoad(
@@ -235,8 +234,6 @@ def load_source_night(
                 flow_run_id=current_flow_run_id(),
             ),
         )
-    finally:
-        connection.close()
     return night
 
 

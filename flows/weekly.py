@@ -26,7 +26,7 @@ from flows.settings import Settings, load_settings
 from sources.brands import read_brand_file
 from warehouse.crashpoints import crash_point
 from warehouse.html_report import render_weekly_report
-from warehouse.lake import LakeLocation, open_lake
+from warehouse.lake import LakeLocation, lake_connection
 from warehouse.outputs import read_week_outputs
 from warehouse.reports import (
     Tier,
@@ -91,8 +91,7 @@ def build_reports(
     """Load the brand file and rebuild the week's reports in one commit, and read back what the
     outputs show."""
     frames = brand_frames(read_brand_file(brands_path))
-    connection = open_lake(lake)
-    try:
+    with lake_connection(lake) as connection:
         rows = build_weekly_reports(
             connection,
             week_start,
@@ -102,8 +101,6 @@ def build_reports(
             run={"flow_run_id": str(flow_run.id) if flow_run.id else None},
         )
         outputs = read_week_outputs(connection, week_start, as_of)
-    finally:
-        connection.close()
     return rows, outputs
 
 
