@@ -332,7 +332,7 @@ def orders_import(
 
     try:
         if fx_rates is not None:
-            from flows.orders import prepare_fx_rates
+            from sources.orders.request import prepare_fx_rates
 
             prepare_fx_rates(fx_rates)
         prepare_order_import(path, shop, mapping)

@@ -36,19 +36,22 @@ from flows.settings import Settings, load_settings
 from schemas.contract import FAILED_CHECKS, RECORD_PROBLEM, ContractSplit, split_by_contract
 from schemas.raw.orders import UTC_TEXT_FORMAT, RawFxRate, RawOrder
 from sources.files.errors import ImportRefused
-from sources.files.landing import ImportLanding, check_import_file, land_file, verify_landing
+from sources.files.landing import ImportLanding, land_file, verify_landing
 from sources.files.reading import (
-    detect_charset,
-    detect_format,
     json_cells,
     json_path_of,
-    read_cells,
 )
 from sources.landing import LandingManifest, new_run_id, read_landed_batches
 from sources.orders import ENTITY
 from sources.orders.landing import land_orders
 from sources.orders.reading import LINE_ITEMS, LINE_PROBLEM, ORDER_FIELDS, ORDER_KEY, SOURCE_LINES
-from sources.orders.request import OrderImportRequest, prepare_order_import
+from sources.orders.request import (
+    FX_COLUMNS,
+    OrderImportRequest,
+    fx_cells,
+    prepare_fx_rates,
+    prepare_order_import,
+)
 from transforms.orders import orders_to_judge, typed_fx_rates, typed_orders
 from transforms.quarantine import quarantine_conflicting_duplicates
 from transforms.raw_records import keep_last_landed
@@ -56,7 +59,6 @@ from warehouse.lake import open_lake
 from warehouse.orders import FX_KEY, FX_SOURCE, MergeOutcome, OrderLoad, load_fx_rates, load_orders
 
 FX_ENTITY = "fx_rate"
-FX_COLUMNS = ("currency", "rate_date", "base_currency", "rate")
 LANDED_FIELDS = (ORDER_KEY, *ORDER_FIELDS, LINE_ITEMS, SOURCE_LINES, LINE_PROBLEM)
 
 
@@ -451,32 +453,6 @@ class FxImportSummary:
     top_reasons: list[tuple[str, int]] = field(default_factory=list)
 
 
-def prepare_fx_rates(path: str | Path) -> Path:
-    """The FX rates file, checked before it lands: a CSV with the four columns."""
-    file_path = check_import_file(Path(path))
-    detect_format(file_path, file_path.name, "csv")
-    try:
-        next(_fx_cells(file_path, file_path.name, batch_rows=1), None)
-    except ImportRefused as refusal:
-        message = str(refusal).replace(
-            "Fix [columns] or [metrics] in the mapping",
-            "Its header must be currency,rate_date,base_currency,rate",
-        )
-        raise ImportRefused(f"{file_path}: {message}") from None
-    return file_path
-
-
-def _fx_cells(path: Path, landed_file: str, batch_rows: int) -> Any:
-    return read_cells(
-        path,
-        landed_file=landed_file,
-        file_format="csv",
-        charset=detect_charset(path, None),
-        columns={column: column for column in FX_COLUMNS},
-        batch_rows=batch_rows,
-    )
-
-
 @flow(name="import-fx-rates", log_prints=True)
 def import_fx_rates(path: str) -> FxImportSummary | State[Any]:
     """Load an FX rates CSV (currency,rate_date,base_currency,rate) into fx_rate.
@@ -524,7 +500,7 @@ def _stage_and_load_fx(
     path = verify_landing(settings.raw_dir, landing)
     imported_on = started_at.date().isoformat()
     valid_parts, rejected_parts = [], []
-    for cells in _fx_cells(path, landing.path, settings.validation_batch_rows):
+    for cells in fx_cells(path, landing.path, settings.validation_batch_rows):
         split = split_by_contract(cells.with_columns(imported_on=pl.lit(imported_on)), RawFxRate)
         valid_parts.append(split.valid)
         rejected_parts.append(split.rejected)

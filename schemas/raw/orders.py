@@ -62,7 +62,7 @@ NOT_A_TIMESTAMP = (
     "ordered_at: not a timestamp ({value}); write it like 2026-10-03 14:05:11 +0200 or "
     "2026-10-03T14:05:11+02:00, or give timestamp_format in the mapping"
 )
-ORDERED_IN_THE_FUTURE = "ordered_at: in the future ({value} is after the import, {imported_at} UTC)"
+ORDERED_IN_THE_FUTURE = "ordered_at: in the future ({value} is after the import)"
 ORDERED_BEFORE_2000 = "ordered_at: before 2000 ({value})"
 NOT_A_CURRENCY = "{column}: not an ISO 4217 code of 3 capitals ({value})"
 
@@ -293,7 +293,7 @@ class RawFxRate(LandedRecord):
 
     @pa.check("currency", "base_currency", "rate_date", "rate", name="missing")
     def _present(cls, data: PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(~is_unknown(pl.col(data.key)))
+        return data.lazyframe.select(pl.col(data.key).str.strip_chars().fill_null("") != "")
 
     @pa.check("currency", "base_currency", name="currency_code", error=NOT_A_CURRENCY)
     def _currency_code(cls, data: PolarsData) -> pl.LazyFrame:
@@ -321,8 +321,8 @@ class RawFxRate(LandedRecord):
     @pa.check("rate", name="finite_rate", error=RATE_NOT_A_NUMBER)
     def _rate_finite(cls, data: PolarsData) -> pl.LazyFrame:
         text = pl.col(data.key)
-        plain = text.str.strip_chars().str.contains(r"^[+-]?(\d+\.?\d*|\.\d+)$").fill_null(False)
-        return data.lazyframe.select(is_unknown(text) | plain)
+        plain = text.str.strip_chars().str.contains(r"^[+-]?(\d+\.?\d*|\.\d+)$")
+        return data.lazyframe.select((plain | (text.str.strip_chars() == "")).fill_null(True))
 
     @pa.check("rate", name="positive_rate", error=RATE_NOT_POSITIVE)
     def _rate_positive(cls, data: PolarsData) -> pl.LazyFrame:

@@ -8,14 +8,20 @@ runs started from the Prefect UI.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
+
+import polars as pl
 
 from sources.files.errors import ImportRefused
 from sources.files.landing import SOURCE_NAME, check_import_file
 from sources.files.reading import detect_charset, detect_format, read_cells
 from sources.orders import source_of
 from sources.orders.mapping import LoadedOrderMapping, resolve_order_mapping
+
+FX_COLUMNS: Final = ("currency", "rate_date", "base_currency", "rate")
 
 
 @dataclass(frozen=True)
@@ -77,4 +83,31 @@ def prepare_order_import(
         shop=shop,
         mapping=loaded,
         imported_at=now or dt.datetime.now(dt.UTC),
+    )
+
+
+def prepare_fx_rates(path: str | Path) -> Path:
+    """The FX rates file, checked before it lands: a CSV with the four columns."""
+    file_path = check_import_file(Path(path))
+    detect_format(file_path, file_path.name, "csv")
+    try:
+        next(fx_cells(file_path, file_path.name, batch_rows=1), None)
+    except ImportRefused as refusal:
+        message = str(refusal).replace(
+            "Fix [columns] or [metrics] in the mapping",
+            "Its header must be currency,rate_date,base_currency,rate",
+        )
+        raise ImportRefused(f"{file_path}: {message}") from None
+    return file_path
+
+
+def fx_cells(path: Path, landed_file: str, batch_rows: int) -> Iterator[pl.DataFrame]:
+    """The FX rates file's rows as cells, ``batch_rows`` at a time."""
+    return read_cells(
+        path,
+        landed_file=landed_file,
+        file_format="csv",
+        charset=detect_charset(path, None),
+        columns={column: column for column in FX_COLUMNS},
+        batch_rows=batch_rows,
     )
