@@ -304,6 +304,78 @@ def import_command(
     console.print(f"Committed to the lake: {summary.lake}")
 
 
+orders_app = typer.Typer(
+    help="The shop's orders: import an orders export, or the FX rates that convert them.",
+    no_args_is_help=True,
+)
+app.add_typer(orders_app, name="orders")
+
+
+@orders_app.command("import")
+def orders_import(
+    path: Annotated[str, typer.Argument(help="The orders export: Shopify's orders CSV.")],
+    shop: Annotated[str, typer.Option(help="The shop, a plain name (e.g. glowco).")],
+    mapping: Annotated[
+        str | None,
+        typer.Option(help="Order mapping TOML file for another CSV layout (default: shopify)."),
+    ] = None,
+    fx_rates: Annotated[
+        str | None,
+        typer.Option(help="FX rates CSV (currency,rate_date,base_currency,rate) to load first."),
+    ] = None,
+) -> None:
+    """Import a shop's orders: no shopper's personal data lands; every order loads or is
+    quarantined with its reasons."""
+    _quiet_prefect()
+    from sources.files.errors import ImportRefused
+    from sources.orders.request import prepare_order_import
+
+    try:
+        if fx_rates is not None:
+            from sources.orders.request import prepare_fx_rates
+
+            prepare_fx_rates(fx_rates)
+        prepare_order_import(path, shop, mapping)
+    except ImportRefused as refusal:
+        _fail(str(refusal))
+    from flows.orders import OrderImportSummary, describe_orders, import_orders
+
+    state = import_orders(path, shop, mapping, fx_rates, return_state=True)
+    if state.is_failed():
+        _fail(state.message or "the order import failed; see the Prefect logs")
+    summary = state.result()
+    assert isinstance(summary, OrderImportSummary)
+    console.print(describe_orders(summary))
+    console.print(f"Committed to the lake: {summary.lake}")
+
+
+@orders_app.command("fx-rates")
+def orders_fx_rates(
+    path: Annotated[str, typer.Argument(help="CSV: currency,rate_date,base_currency,rate.")],
+) -> None:
+    """Load exchange rates into fx_rate (a rate already there for the same currency, date and
+    base is replaced)."""
+    _quiet_prefect()
+    from flows.orders import FxImportSummary, import_fx_rates, prepare_fx_rates
+    from sources.files.errors import ImportRefused
+
+    try:
+        prepare_fx_rates(path)
+    except ImportRefused as refusal:
+        _fail(str(refusal))
+    state = import_fx_rates(path, return_state=True)
+    if state.is_failed():
+        _fail(state.message or "the FX rates import failed; see the Prefect logs")
+    summary = state.result()
+    assert isinstance(summary, FxImportSummary)
+    counts, outcome = summary.counts, summary.outcome
+    console.print(
+        f"FX rates of {summary.original_name}: {counts.landed} rows, {counts.loaded} loaded into "
+        f"fx_rate ({outcome.inserted} new, {outcome.updated} changed, {outcome.unchanged} "
+        f"unchanged), {counts.quarantined} quarantined"
+    )
+
+
 def _fail(message: str) -> NoReturn:
     console.print(f"[red]error:[/] {message}")
     raise typer.Exit(code=2)
