@@ -905,8 +905,8 @@ def _campaigns_toml(
     programme: BrandProgramme, campaigns: list[Campaign], collaborations: str, as_of: date
 ) -> str:
     lines = [
-        f"# {programme.brand_id}'s campaigns as of {as_of.isoformat()}, written by the simulated "
-        "world (influencers simulator campaigns).",
+        f"# {programme.brand_id}'s campaigns as of {as_of.isoformat()}, as the simulated world",
+        "# ran them (written by `influencers simulator campaigns`).",
         f"brand = {_toml_string(programme.brand_id)}",
         f"collaborations = {_toml_string(collaborations)}",
     ]
@@ -1196,12 +1196,11 @@ def _order(
         address = f"{street} {rng.randint(1, 120)}"
         phone = f"+{rng.choice(('33', '34', '31', '39', '49'))} 555 {rng.randrange(10**6):06d}"
     else:
-        city, state, zip_prefix, tax_rate = rng.choice(_US_PLACES)
+        city, _state, zip_prefix, tax_rate = rng.choice(_US_PLACES)
         taxes = _cents((subtotal + shipping) * tax_rate)
         country = "US"
         zip_code = f"{zip_prefix}{rng.randrange(10, 99)}"
         address = f"{rng.randint(10, 9999)} {rng.choice(_STREETS)}"
-        city = f"{city}, {state}"
         phone = f"+1 555-01{rng.randrange(100):02d}"
     first, last = rng.choice(_FIRST_NAMES), rng.choice(_LAST_NAMES)
     shopper = Shopper(
