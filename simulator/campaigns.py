@@ -73,6 +73,7 @@ import json
 import math
 import random
 import struct
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -468,17 +469,28 @@ def campaign_span(world: SimulatedWorld) -> tuple[date, date]:
 
 def sponsored_caption(world: SimulatedWorld, handle: str, day: int) -> str:
     """What campaigns add to the caption of ``handle``'s post on the world's day ``day``: the
-    empty string for almost every post."""
+    empty string for almost every post (and without drawing the plan for posts outside the
+    campaigns' dates or creators the brands never scout)."""
     first, last = campaign_span(world)
     posted = world.first_day + timedelta(days=day)
-    if not first <= posted <= last:
+    if not first <= posted <= last or world._population().numbers[handle] >= SCOUTED_CREATORS:
         return ""
     return campaign_plan(world).caption_additions.get((handle, day), "")
 
 
-@functools.lru_cache(maxsize=4)
+_PLAN_LOCK = threading.RLock()
+
+
 def campaign_plan(world: SimulatedWorld) -> CampaignPlan:
-    """The world's campaigns and collaborations (drawn once for the last few worlds asked)."""
+    """The world's campaigns and collaborations, drawn once for the last few worlds asked
+    about: about 0.5 s for the default world, 5 s for one of 50,000 creators (most of it its
+    YouTube and TikTok views). The server's threads wait for one drawing, not each its own."""
+    with _PLAN_LOCK:
+        return _cached_plan(world)
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_plan(world: SimulatedWorld) -> CampaignPlan:
     return _draw_plan(world)
 
 
@@ -623,27 +635,25 @@ def _hire(
     rank = {category: position for position, category in enumerate(programme.categories)}
     draws = {id(c): rng.random() for c in free}
     free.sort(key=lambda c: (rank.get(c.category, len(rank)), draws[id(c)]))
-    slots = _slots(template, rng)
+    followers = {id(c): _platform_followers(world, c, campaign.start_date) for c in free}
     chosen: list[tuple[_Candidate, str, int]] = []
     taken: set[str] = set()
-    for tier, platform in slots:
-        pick = None
+    for tier, platform in _slots(template, rng):
         # The wanted platform first; any platform of the wanted tier next.
-        for wanted_platform in (platform, None):
-            for candidate in free:
-                if candidate.creator_handle in taken:
-                    continue
-                if wanted_platform is not None and candidate.platform != wanted_platform:
-                    continue
-                followers = _platform_followers(world, candidate, campaign.start_date)
-                if tier_of(followers) == tier:
-                    pick = (candidate, tier, followers)
-                    break
-            if pick is not None:
-                break
+        pick = next(
+            (
+                candidate
+                for wanted_platform in (platform, None)
+                for candidate in free
+                if candidate.creator_handle not in taken
+                and wanted_platform in (None, candidate.platform)
+                and tier_of(followers[id(candidate)]) == tier
+            ),
+            None,
+        )
         if pick is not None:
-            taken.add(pick[0].creator_handle)
-            chosen.append(pick)
+            taken.add(pick.creator_handle)
+            chosen.append((pick, tier, followers[id(pick)]))
     return chosen
 
 
@@ -1034,8 +1044,13 @@ class _OrderBook:
         return counts
 
 
-@functools.lru_cache(maxsize=4)
 def _order_book(world: SimulatedWorld) -> _OrderBook:
+    with _PLAN_LOCK:
+        return _cached_order_book(world)
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_order_book(world: SimulatedWorld) -> _OrderBook:
     return _OrderBook(world)
 
 
