@@ -25,10 +25,12 @@ of those resume), about one in twelve never gets past ``contacted`` or ``negotia
 its hashtag, a mention of the brand's handle and/or the creator's promo code, mostly with a
 disclosure (#ad, #sponsored, #partner, #paidpartnership), in some collaborations without one
 (sometimes with a look-alike such as #adventure, which is no disclosure). About one in eight
-creators delivers fewer posts than agreed. YouTube and TikTok carry a share of the creator's posts
-(the dialects' videos); their deliverables are posts that are videos there. The text is appended
-to the post's caption, so it reaches every dialect (Instagram ``caption``, YouTube ``description``,
-TikTok ``video_description``); nothing else of the world changes.
+creators delivers fewer posts than agreed on purpose; a pause, or too few videos on YouTube in the
+campaign's dates, cuts others short (14 of the 75 that went active in the default world).
+YouTube and TikTok carry a share of the creator's posts (the dialects' videos); their
+deliverables are posts that are videos there. The text is appended to the post's caption, so it
+reaches every dialect (Instagram ``caption``, YouTube ``description``, TikTok
+``video_description``); nothing else of the world changes.
 
 **Fees** scale with the platform's followers on the start day: per post and per 1,000 followers
 $15-30 for nano, $10-25 for micro, $7-16 for macro and $4-10 for mega creators on Instagram (the

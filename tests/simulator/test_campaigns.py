@@ -588,3 +588,7 @@ def test_the_command_line_writes_the_files(tmp_path: Path) -> None:
     backwards = ["simulator", "orders", str(tmp_path / "x.csv"), "--start", "2026-10-03"]
     result = runner.invoke(app, [*backwards, "--end", "2026-10-01"])
     assert result.exit_code != 0 and "before" in result.output
+    outside = ["simulator", "orders", str(tmp_path / "y.csv"), "--start", "2020-01-01"]
+    result = runner.invoke(app, [*outside, "--end", "2020-01-02"])
+    assert result.exit_code != 0
+    assert "orders exist between 2024-11-01 and 2027-11-01" in " ".join(result.output.split())
