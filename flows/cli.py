@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import duckdb
 
     from flows.settings import Settings
+    from simulator import SimulatedWorld
     from sources.tiktok.tokens import CreatorTokens
     from warehouse.lake import LakeLocation
 
@@ -518,21 +519,120 @@ def simulator(
 @simulator_app.command("truth")
 def simulator_truth(
     path: Annotated[Path, typer.Argument(help="Where to write the CSV.")],
+    collaborations: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where to write the collaborations' truth (default: PATH's name with "
+            ".collaborations.csv)."
+        ),
+    ] = None,
+    start: Annotated[
+        dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="First day of orders (default: as the demo)."),
+    ] = None,
+    end: Annotated[
+        dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Last day of orders (default: yesterday)."),
+    ] = None,
 ) -> None:
     """Write the simulated world's ground truth as CSV, to score the detectors against.
 
     Columns: platform, handle, archetype, event_date (the day of a bought or viral jump, or of
-    a riser's or decliner's tier crossing; empty for steady creators).
+    a riser's or decliner's tier crossing; empty for steady creators). The collaborations' file:
+    campaign_id, platform, handle, true_orders, true_revenue (attributed by REPORTS.md's rules
+    among the orders of START..END), deliverables, disclosed.
     """
-    from flows.settings import load_settings
-    from simulator import SimulatedWorld, write_truth
+    from simulator import write_truth
+    from simulator.truth import write_collaboration_truth
 
-    settings = load_settings()
-    world = SimulatedWorld(
-        seed=settings.simulator_seed, size=settings.simulator_size, anchor=settings.simulator_anchor
-    )
+    world = _simulated_world()
     rows = write_truth(world, path)
     console.print(f"Wrote the ground truth of {rows} accounts to {path}")
+    first, last = _orders_period(start, end)
+    target = collaborations or path.with_name(f"{path.stem}.collaborations.csv")
+    try:
+        rows = write_collaboration_truth(world, target, first, last)
+    except ValueError as error:
+        _fail(f"No collaborations' truth written to {target}: {error}")
+    console.print(f"Wrote the true sales of {rows} collaborations ({first} .. {last}) to {target}")
+
+
+@simulator_app.command("campaigns")
+def simulator_campaigns(
+    directory: Annotated[Path, typer.Argument(help="Directory to write the brands' files into.")],
+    as_of: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"], help="The files as they stood on this day (default: yesterday)."
+        ),
+    ] = None,
+) -> None:
+    """Write the sample brands' campaign files (<brand>.campaigns.toml and
+    <brand>.collaborations.csv) as they stood on AS_OF: the campaigns planned by then, each
+    collaboration's stage that day."""
+    from simulator.campaigns import write_campaign_files
+
+    day = as_of.date() if as_of else _yesterday()
+    written = write_campaign_files(directory, _simulated_world(), day)
+    console.print(f"Wrote {len(written)} campaign files as of {day} to {directory}")
+
+
+@simulator_app.command("orders")
+def simulator_orders(
+    path: Annotated[Path, typer.Argument(help="Where to write the Shopify orders CSV.")],
+    start: Annotated[
+        dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="First day (default: as the demo)."),
+    ] = None,
+    end: Annotated[
+        dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Last day (default: yesterday)."),
+    ] = None,
+    fx_rates: Annotated[
+        Path | None, typer.Option(help="Also write the EUR -> USD rates of the days here.")
+    ] = None,
+    missing_rate: Annotated[
+        list[dt.datetime] | None,
+        typer.Option(formats=["%Y-%m-%d"], help="A day left without a rate (repeatable)."),
+    ] = None,
+) -> None:
+    """Write the simulated shop's orders of START..END (UTC days) as Shopify exports them:
+    organic orders, orders with the creators' promo codes and tracked links, refunds, EUR."""
+    from simulator.campaigns import write_fx_rates, write_shopify_orders
+
+    first, last = _orders_period(start, end)
+    try:
+        orders = write_shopify_orders(path, _simulated_world(), first, last)
+    except ValueError as error:
+        _fail(f"No orders written to {path}: {error}")
+    console.print(f"Wrote {orders} orders ({first} .. {last}) to {path}")
+    if fx_rates is not None:
+        missing = [day.date() for day in missing_rate or ()]
+        rates = write_fx_rates(fx_rates, first, last, missing=missing)
+        console.print(f"Wrote {rates} EUR -> USD rates to {fx_rates}")
+
+
+def _simulated_world() -> SimulatedWorld:
+    from flows.settings import load_settings
+    from simulator import SimulatedWorld
+
+    settings = load_settings()
+    return SimulatedWorld(
+        seed=settings.simulator_seed, size=settings.simulator_size, anchor=settings.simulator_anchor
+    )
+
+
+def _yesterday() -> dt.date:
+    return dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+
+
+def _orders_period(start: dt.datetime | None, end: dt.datetime | None) -> tuple[dt.date, dt.date]:
+    """The days asked for; by default the demo's: the 70 days ending yesterday."""
+    last = end.date() if end else _yesterday()
+    first = start.date() if start else last - dt.timedelta(days=69)
+    if last < first:
+        _fail(f"--end {last} is before --start {first}")
+    return first, last
 
 
 tiktok_app = typer.Typer(

@@ -919,7 +919,8 @@ class SimulatedWorld:
         hour, minute_of_hour = divmod(minute, 60)
         item: dict = {
             "id": media_id,
-            "caption": _caption(creator.category, opener_draw, topic_draw, ending_draw),
+            "caption": _caption(creator.category, opener_draw, topic_draw, ending_draw)
+            + self._sponsored_caption(handle, day),
         }
         if not (creator.hides_likes and hidden_draw < _HIDDEN_POST_SHARE):
             item["like_count"] = round(final_likes * accumulated)
@@ -928,6 +929,14 @@ class SimulatedWorld:
         item["media_type"] = _media_type(type_draw)
         item["permalink"] = f"https://www.instagram.com/p/{_shortcode(media_id)}/"
         return item
+
+    def _sponsored_caption(self, handle: str, day: int) -> str:
+        """What the brands' campaigns add to a post's caption (" <text>", or "" for most)."""
+        # Imported here: the campaigns are drawn from this world, their module imports this one.
+        from simulator.campaigns import sponsored_caption
+
+        addition = sponsored_caption(self, handle, day)
+        return f" {addition}" if addition else ""
 
     def _media_day(self, handle: str, media_id: str) -> int:
         if not media_id.isdigit():
