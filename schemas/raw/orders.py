@@ -84,9 +84,10 @@ def with_order_amounts(frame: Frame) -> Frame:
     number) and the order's ``__gross``, ``__discount`` and ``__refunded`` (0 when empty) and
     ``__paid`` (gross - discount).
 
-    gross: with ``total_after_discount`` (Shopify: Subtotal is after discounts and Total =
-    Subtotal + Shipping + Taxes), Total + discount; else Total. With no Total, Subtotal +
-    Shipping + Taxes (+ discount likewise), empty parts counted as 0.
+    gross is what the shopper bought, before discounts: the merchandise, without shipping and
+    taxes (they are not the brand's sales). That is the Subtotal, else Total - Shipping - Taxes
+    (empty parts counted as 0); with ``total_after_discount`` (Shopify: Subtotal is after
+    discounts, and Total = Subtotal + Shipping + Taxes) plus the discount.
     """
     for field in AMOUNT_FIELDS:
         frame = frame.pipe(
@@ -103,11 +104,15 @@ def with_order_amounts(frame: Frame) -> Frame:
         return pl.col(amount_column(field)).fill_null(zero)
 
     discount = part("discount_amount")
-    computed_total = pl.when(pl.col(amount_column("subtotal")).is_not_null()).then(
-        part("subtotal") + part("shipping") + part("taxes")
+    from_total = pl.when(pl.col(amount_column("total")).is_not_null()).then(
+        part("total") - part("shipping") - part("taxes")
     )
-    total = pl.coalesce(pl.col(amount_column("total")), computed_total)
-    gross = pl.when(pl.col("total_after_discount")).then(total + discount).otherwise(total)
+    merchandise = pl.coalesce(pl.col(amount_column("subtotal")), from_total)
+    gross = (
+        pl.when(pl.col("total_after_discount"))
+        .then(merchandise + discount)
+        .otherwise(merchandise)
+    )
     return frame.with_columns(
         gross.alias(GROSS), discount.alias(DISCOUNT), part("refunded_amount").alias(REFUNDED)
     ).with_columns((pl.col(GROSS) - pl.col(DISCOUNT)).alias(PAID))

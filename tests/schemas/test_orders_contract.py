@@ -66,7 +66,9 @@ def test_a_good_order_types_to_exact_amounts() -> None:
         order["refunded_amount"],
         order["net_amount"],
         order["discount_codes"],
-    ) == (Decimal("69.00"), Decimal("10.00"), Decimal("0.00"), Decimal("59.00"), ["A1", "B2"])
+        # gross: the merchandise before discounts (Subtotal 50 + discount 10); shipping and
+        # taxes are not sales
+    ) == (Decimal("60.00"), Decimal("10.00"), Decimal("0.00"), Decimal("50.00"), ["A1", "B2"])
 
 
 @pytest.mark.parametrize(
