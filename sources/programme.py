@@ -379,9 +379,9 @@ def read_campaigns(directory: Path, brands: Brands) -> Campaigns:
             directory,
             [
                 Problem(
-                    directory.name,
+                    str(directory),
                     "",
-                    "the folder does not exist: set INFLUENCERS_CAMPAIGNS_DIR to the folder of "
+                    "not a folder: set INFLUENCERS_CAMPAIGNS_DIR to the folder of "
                     f"your <brand>{CAMPAIGNS_SUFFIX} files (start from a copy of "
                     f"{DEFAULT_CAMPAIGNS_DIR})",
                 )
