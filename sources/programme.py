@@ -801,7 +801,8 @@ def _key_path(location: Sequence[str | int]) -> str:
 
 
 def _key(name: str) -> str:
-    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else f'"{name}"'
+    # Bare as TOML allows, but quoted when it starts with a digit ("18-24"), as people write it.
+    return name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", name) else f'"{name}"'
 
 
 def _message(detail: Mapping[str, Any]) -> str:
@@ -813,8 +814,8 @@ def _message(detail: Mapping[str, Any]) -> str:
         "missing": "missing (required)",
         "extra_forbidden": "unknown key (a typo?)",
         "literal_error": f"got {value!r}; use {context.get('expected')}",
-        "greater_than_equal": f"must be ≥ {context.get('ge')} (got {value})",
-        "less_than_equal": f"must be ≤ {context.get('le')} (got {value})",
+        "greater_than_equal": f"must be ≥ {_plain(context.get('ge'))} (got {value})",
+        "less_than_equal": f"must be ≤ {_plain(context.get('le'))} (got {value})",
         "string_pattern_mismatch": f"{value!r}: {PATTERN_RULES.get(rule, 'not allowed here')}",
         "finite_number": f"must be a finite number (got {value})",
         "decimal_max_places": f"at most {context.get('decimal_places')} decimals (got {value})",
@@ -833,3 +834,8 @@ def _message(detail: Mapping[str, Any]) -> str:
     if kind == "value_error":
         return str(detail["msg"]).removeprefix("Value error, ")
     return messages.get(kind, str(detail["msg"]))
+
+
+def _plain(bound: object) -> object:
+    """A bound as the person wrote it: 0, not 0.0."""
+    return int(bound) if isinstance(bound, float) and bound.is_integer() else bound
