@@ -551,6 +551,7 @@ def _read_collaborations(
         )
         return []
     rows: list[dict[str, Any]] = []
+    first_line_problem = len(problems)
     for line, record in body:
         if len(record) != len(header):
             cut = "cut short (a truncated file?)" if len(record) < len(header) else "too long"
@@ -565,44 +566,7 @@ def _read_collaborations(
             )
             continue
         cells = dict(zip(header, record, strict=True))
-        try:
-            parsed = CollaborationLine.model_validate(cells)
-        except ValidationError as error:
-            problems.extend(
-                Problem(file, _key_path(detail["loc"]), _message(detail), line)
-                for detail in error.errors()
-            )
-            continue
-        rows.append({"line": line, **parsed.model_dump(), **_handle(parsed)})
-    problems.extend(_collaboration_problems(file, rows, campaigns, defined_in))
-    return rows
-
-
-def _handle(line: CollaborationLine) -> dict[str, str]:
-    """The handle as the roster writes it, and its key: lower case, but a YouTube channel id
-    as it is (channel ids are case-sensitive)."""
-    handle = line.handle if line.platform == "youtube" else line.handle.removeprefix("@")
-    is_channel_id = line.platform == "youtube" and re.search(YOUTUBE_CHANNEL_ID, handle)
-    return {"handle": handle, "handle_key": handle if is_channel_id else handle.lower()}
-
-
-def _collaboration_problems(
-    file: str,
-    rows: Sequence[dict[str, Any]],
-    campaigns: Sequence[str],
-    defined_in: Mapping[str, str],
-) -> list[Problem]:
-    problems = []
-    handles = pl.DataFrame(
-        {"platform": [r["platform"] for r in rows], "handle": [r["handle"] for r in rows]},
-        schema={"platform": pl.String, "handle": pl.String},
-    )
-    follows_rule = handles.select(
-        handle_follows_its_platform_rule(pl.col("platform"), pl.col("handle"))
-    ).to_series()
-    first: dict[tuple[str, str, object], int] = {}
-    for row, valid_handle in zip(rows, follows_rule, strict=True):
-        line, campaign_id = row["line"], row["campaign_id"]
+        campaign_id = cells["campaign_id"].strip()
         if campaign_id not in campaigns:
             elsewhere = defined_in.get(campaign_id)
             problems.append(
@@ -615,6 +579,43 @@ def _collaboration_problems(
                     line,
                 )
             )
+        try:
+            parsed = CollaborationLine.model_validate(cells)
+        except ValidationError as error:
+            problems.extend(
+                Problem(file, _key_path(detail["loc"]), _message(detail), line)
+                for detail in error.errors()
+            )
+            continue
+        rows.append({"line": line, **parsed.model_dump(), **_handle(parsed)})
+    line_problems = _collaboration_problems(file, rows)
+    problems[first_line_problem:] = sorted(
+        [*problems[first_line_problem:], *line_problems], key=lambda problem: problem.line
+    )
+    return rows
+
+
+def _handle(line: CollaborationLine) -> dict[str, str]:
+    """The handle as the roster writes it, and its key: lower case, but a YouTube channel id
+    as it is (channel ids are case-sensitive)."""
+    handle = line.handle if line.platform == "youtube" else line.handle.removeprefix("@")
+    is_channel_id = line.platform == "youtube" and re.search(YOUTUBE_CHANNEL_ID, handle)
+    return {"handle": handle, "handle_key": handle if is_channel_id else handle.lower()}
+
+
+def _collaboration_problems(file: str, rows: Sequence[dict[str, Any]]) -> list[Problem]:
+    """The problems between lines (a handle, code or link used twice), and bad handles."""
+    problems = []
+    handles = pl.DataFrame(
+        {"platform": [r["platform"] for r in rows], "handle": [r["handle"] for r in rows]},
+        schema={"platform": pl.String, "handle": pl.String},
+    )
+    follows_rule = handles.select(
+        handle_follows_its_platform_rule(pl.col("platform"), pl.col("handle"))
+    ).to_series()
+    first: dict[tuple[str, str, object], int] = {}
+    for row, valid_handle in zip(rows, follows_rule, strict=True):
+        line, campaign_id = row["line"], row["campaign_id"]
         if not valid_handle:
             rule = HANDLE_RULES[row["platform"]]
             problems.append(
@@ -723,9 +724,8 @@ def _read_toml(
     except tomllib.TOMLDecodeError as error:
         # Python 3.11's TOMLDecodeError carries the position only in its message.
         found = re.search(r"\(at line (\d+), column \d+\)", str(error))
-        problems.append(
-            Problem(path.name, "", f"not valid TOML: {error}", int(found.group(1)) if found else 1)
-        )
+        line = int(found.group(1)) if found else len(text.splitlines()) or 1  # end of document
+        problems.append(Problem(path.name, "", f"not valid TOML: {error}", line))
         return None
 
 
