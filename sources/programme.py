@@ -567,7 +567,7 @@ def _read_collaborations(
             continue
         cells = dict(zip(header, record, strict=True))
         campaign_id = cells["campaign_id"].strip()
-        if campaign_id not in campaigns:
+        if campaign_id and campaign_id not in campaigns:
             elsewhere = defined_in.get(campaign_id)
             problems.append(
                 Problem(
@@ -827,6 +827,8 @@ def _message(detail: Mapping[str, Any]) -> str:
         "dict_type": "must be a table",
         "string_type": f"must be text in quotes (got {value!r})",
     }
+    if value is None and kind != "missing":
+        return "is empty: a value is required"
     if kind in ("float_type", "float_parsing", "decimal_parsing", "decimal_type", "int_type"):
         return f"must be a number (got {value!r})"
     if kind in ("int_parsing", "int_from_float"):

@@ -362,7 +362,7 @@ CSV_PROBLEMS = [
     ),
     pytest.param(
         with_line("glowco-spring-glow,instagram,sarar_skincare,active,,,,3"),
-        "glowco.collaborations.csv line 2: fee: must be a number (got None)",
+        "glowco.collaborations.csv line 2: fee: is empty: a value is required",
         id="fee-empty",
     ),
     pytest.param(
