@@ -148,7 +148,7 @@ class BrandEntry(_TomlTable):
 
     id: Annotated[str, Field(pattern=BRAND_ID)]
     name: NonBlank
-    recruit_tiers: Annotated[list[Tier], Field(min_length=1)] = list(DEFAULT_RECRUIT_TIERS)  # type: ignore[assignment]
+    recruit_tiers: Annotated[list[Tier], Field(min_length=1)] = DEFAULT_RECRUIT_TIERS  # type: ignore[assignment]
     dimension_weights: dict[Dimension, Weight] = {}
     targets: dict[Dimension, dict[str, Weight]] = {}
 
@@ -617,9 +617,14 @@ def _collaboration_problems(file: str, rows: Sequence[dict[str, Any]]) -> list[P
     for row, valid_handle in zip(rows, follows_rule, strict=True):
         line, campaign_id = row["line"], row["campaign_id"]
         if not valid_handle:
-            rule = HANDLE_RULES[row["platform"]]
+            handle_rule = HANDLE_RULES[row["platform"]]
             problems.append(
-                Problem(file, "handle", f"{row['handle']!r} is not {rule.what}: {rule.says}", line)
+                Problem(
+                    file,
+                    "handle",
+                    f"{row['handle']!r} is not {handle_rule.what}: {handle_rule.says}",
+                    line,
+                )
             )
         promo_code, utm_content = row["promo_code"], row["utm_content"]
         for column, shown, key, rule in (
@@ -682,16 +687,16 @@ def _campaign_frames(
             "mentions": pl.List(pl.String),
         },
     )
-    schema = {
-        "campaign_id": pl.String,
-        "platform": pl.String,
-        "handle": pl.String,
-        "handle_key": pl.String,
+    schema: dict[str, pl.DataType] = {
+        "campaign_id": pl.String(),
+        "platform": pl.String(),
+        "handle": pl.String(),
+        "handle_key": pl.String(),
         "fee": pl.Decimal(18, 2),
-        "promo_code": pl.String,
-        "utm_content": pl.String,
-        "posts_agreed": pl.Int64,
-        "stage": pl.String,
+        "promo_code": pl.String(),
+        "utm_content": pl.String(),
+        "posts_agreed": pl.Int64(),
+        "stage": pl.String(),
     }
     collaboration = pl.DataFrame(
         [{column: row[column] for column in schema} for row in collaborations], schema=schema
