@@ -390,24 +390,25 @@ def read_campaigns(directory: Path, brands: Brands) -> Campaigns:
     problems: list[Problem] = []
     known_brands = brands.dim_brand["brand_id"].to_list()
     campaigns: list[tuple[str, CampaignEntry]] = []
-    collaborations: list[dict[str, Any]] = []
     defined_in: dict[str, str] = {}
+    # Every campaign file first, so that a CSV naming another brand's campaign can say whose.
+    csv_files: list[tuple[str, Path, list[str]]] = []
     for path in sorted(directory.glob(f"*{CAMPAIGNS_SUFFIX}")):
         file = path.name
         document = _read_toml(path, problems)
         if document is None:
             continue
+        head_problems: list[Problem] = []
         try:
-            head = CampaignFileHead.model_validate(document)
+            CampaignFileHead.model_validate(document)
         except ValidationError as error:
-            problems.extend(_validation_problems(file, error, document, "campaign"))
-            head = None
+            head_problems = _validation_problems(file, error, document, "campaign")
+            problems.extend(head_problems)
         brand = document.get("brand")
         if isinstance(brand, str):
             problems.extend(_brand_problems(file, brand, known_brands))
         entries = document.get("campaign")
-        if not isinstance(entries, list):
-            continue
+        entries = entries if isinstance(entries, list) else []
         file_campaigns = _entries(file, document, "campaign", CampaignEntry, problems)
         for campaign in file_campaigns:
             if campaign.id in defined_in:
@@ -423,20 +424,22 @@ def read_campaigns(directory: Path, brands: Brands) -> Campaigns:
             defined_in.setdefault(campaign.id, file)
         problems.extend(_overlaps(file, file_campaigns))
         campaigns.extend((str(brand), campaign) for campaign in file_campaigns)
-        if head is not None:
-            csv_path = path.parent / head.collaborations
-            if not csv_path.is_file():
-                problems.append(
-                    Problem(
-                        file,
-                        "collaborations",
-                        f"{head.collaborations} does not exist next to {file}: create it with "
-                        f"the header {','.join(COLLABORATION_COLUMNS)}",
-                    )
-                )
-                continue
+        if not any(problem.where == "collaborations" for problem in head_problems):
             ids = [str(entry.get("id")) for entry in entries if isinstance(entry, dict)]
+            csv_files.append((file, path.parent / document["collaborations"], ids))
+    collaborations: list[dict[str, Any]] = []
+    for file, csv_path, ids in csv_files:
+        if csv_path.is_file():
             collaborations.extend(_read_collaborations(csv_path, ids, defined_in, problems))
+        else:
+            problems.append(
+                Problem(
+                    file,
+                    "collaborations",
+                    f"{csv_path.name} does not exist next to {file}: create it with the header "
+                    f"{','.join(COLLABORATION_COLUMNS)}",
+                )
+            )
     if problems:
         raise ProgrammeFileError("campaign files in", directory, problems)
     return _campaign_frames(campaigns, collaborations)

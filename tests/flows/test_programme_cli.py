@@ -1,5 +1,6 @@
 """``influencers campaigns check`` and ``load``, on the shipped samples and a real lake."""
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -88,3 +89,27 @@ def test_load_prints_the_stage_changes_then_nothing_on_a_reload(
     assert early.exit_code == 2
     assert "history only runs forward" in early.output
     assert lake_contents(tmp_path) == loaded
+
+
+def test_the_weekly_flow_loads_the_campaign_files_in_their_own_commit_first(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.weekly import weekly_reports
+    from warehouse.snapshots import list_snapshots
+
+    weekly_reports(week="2026-W38")
+    after_w38 = lake_contents(tmp_path)
+    weekly_reports(week="2026-W37")  # an earlier week: the history stays as W38 left it
+    monkeypatch.setenv("INFLUENCERS_CAMPAIGNS_DIR", str(broken_copy(tmp_path)))
+    refused = weekly_reports(week="2026-W39", return_state=True)
+
+    assert refused.is_failed()
+    assert "fee: must be ≥ 0 (got -500)" in str(refused.message)
+    assert lake_contents(tmp_path) == after_w38
+    assert {row[3] for row in after_w38["collaboration_stage_history"]} == {dt.date(2026, 9, 21)}
+    connection = open_lake(LakeLocation.in_directory(tmp_path / "data"), read_only=True)
+    try:
+        messages = list_snapshots(connection)["message"].to_list()
+    finally:
+        connection.close()
+    assert messages[:3] == ["weekly 2026-W37", "weekly 2026-W38", "campaigns 2026-09-21"]
