@@ -51,9 +51,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from flows.brands import brand_frames  # noqa: E402
 from simulator.world import _COUNTRIES  # noqa: E402
-from sources.brands import DEFAULT_BRANDS_PATH, read_brand_file  # noqa: E402
+from sources.programme import DEFAULT_BRANDS_PATH, read_brand_file  # noqa: E402
 from warehouse.lake import LakeLocation, open_lake  # noqa: E402
 from warehouse.load import PartitionLoad, load_partition  # noqa: E402
 from warehouse.maintenance import disk_usage, maintain  # noqa: E402
@@ -746,7 +745,7 @@ def stage_and_commit(
 
 def measure_weekly_builds(location: LakeLocation, figures: Figures) -> None:
     """The week's reports, built as the weekly flow builds them, three times."""
-    brands = brand_frames(read_brand_file(DEFAULT_BRANDS_PATH))
+    brands = read_brand_file(DEFAULT_BRANDS_PATH)
     for attempt in range(REPEATS):
         files_before, bytes_before = disk_usage(location.data_path)
         connection = open_lake(location)

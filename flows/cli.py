@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import duckdb
 
     from flows.settings import Settings
+    from schemas.programme import Campaigns
     from simulator import SimulatedWorld
     from sources.tiktok.tokens import CreatorTokens
     from warehouse.lake import LakeLocation
@@ -633,6 +634,98 @@ def _orders_period(start: dt.datetime | None, end: dt.datetime | None) -> tuple[
     if last < first:
         _fail(f"--end {last} is before --start {first}")
     return first, last
+
+
+campaigns_app = typer.Typer(
+    help="The brands' campaign files: check them, load them into the lake.",
+    no_args_is_help=True,
+)
+app.add_typer(campaigns_app, name="campaigns")
+CampaignsDir = Annotated[
+    Path | None,
+    typer.Argument(help="Folder of <brand>.campaigns.toml files (default: the setting)."),
+]
+
+
+def _read_campaign_files(directory: Path | None) -> Campaigns:
+    """The brand file and the campaign files, read and judged; exit 2 listing every problem."""
+    from flows.settings import load_settings
+    from sources.programme import ProgrammeFileError, read_brand_file, read_campaigns
+
+    settings = load_settings()
+    try:
+        brands = read_brand_file(settings.brands_path)
+        return read_campaigns(directory or settings.campaigns_dir, brands)
+    except ProgrammeFileError as refusal:
+        _fail(str(refusal))
+
+
+@campaigns_app.command("check")
+def campaigns_check(directory: CampaignsDir = None) -> None:
+    """Check the campaign files: every problem listed, or the campaigns and their stages."""
+    from schemas.programme import STAGES
+
+    campaigns = _read_campaign_files(directory)
+    stages = campaigns.collaboration.pivot(
+        "stage", index="campaign_id", values="handle", aggregate_function="len"
+    )
+    table = Table("campaign", "brand", "dates", "currency", *STAGES)
+    for campaign in campaigns.dim_campaign.iter_rows(named=True):
+        counts = stages.filter(campaign_id=campaign["campaign_id"]).to_dicts()
+        count = counts[0] if counts else {}
+        table.add_row(
+            campaign["campaign_id"],
+            campaign["brand_id"],
+            f"{campaign['start_date']}..{campaign['end_date']}",
+            campaign["currency"],
+            *(str(count.get(stage) or "") for stage in STAGES),
+        )
+    console.print(table)
+    console.print(
+        f"{campaigns.dim_campaign.height} campaigns, {campaigns.collaboration.height} "
+        "collaborations: the files are valid."
+    )
+
+
+@campaigns_app.command("load")
+def campaigns_load(
+    directory: CampaignsDir = None,
+    date: Annotated[
+        dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Date the stages hold from (default: today, UTC)."),
+    ] = None,
+) -> None:
+    """Load the campaign files into the lake as of a date, in one commit; print stage changes."""
+    from flows.settings import load_settings
+    from warehouse.lake import open_lake
+    from warehouse.programme import ProgrammeLoadRefused, load_programme
+
+    campaigns = _read_campaign_files(directory)
+    as_of = date.date() if date else dt.datetime.now(dt.UTC).date()
+    connection = open_lake(load_settings().lake)
+    try:
+        loaded = load_programme(connection, campaigns, as_of, {"flow": "campaigns load"})
+    except ProgrammeLoadRefused as refusal:
+        _fail(str(refusal))
+    finally:
+        connection.close()
+    table = Table("campaign", "platform", "account", "from", "to")
+    for change in loaded.stage_changes.iter_rows(named=True):
+        table.add_row(
+            change["campaign_id"],
+            change["platform"],
+            change["handle"] or change["account_id"],
+            change["from_stage"] or "(new)",
+            change["to_stage"] or "(gone)",
+        )
+    if loaded.stage_changes.is_empty():
+        console.print(f"No stage changed as of {as_of}.")
+    else:
+        console.print(table)
+    console.print(
+        f"Loaded {loaded.campaigns} campaigns and {loaded.collaborations} collaborations as of "
+        f"{as_of}: {loaded.rows_opened} stage rows opened, {loaded.rows_closed} closed."
+    )
 
 
 tiktok_app = typer.Typer(

@@ -21,7 +21,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.vocabulary import DEFAULT_TIER_BOUNDS
 from simulator import DEFAULT_ANCHOR, DEFAULT_ROSTER_PATH, DEFAULT_SEED, DEFAULT_SIZE
-from sources.brands import DEFAULT_BRANDS_PATH
+from sources.programme import DEFAULT_BRANDS_PATH, DEFAULT_CAMPAIGNS_DIR
 from warehouse.lake import LakeLocation
 
 ENV_PREFIX = "INFLUENCERS_"
@@ -139,6 +139,10 @@ class Settings(BaseSettings):
     brands_path: Path = Field(
         DEFAULT_BRANDS_PATH,
         description="TOML file of brands: recruit tiers, target audience weights per dimension.",
+    )
+    campaigns_dir: Path = Field(
+        DEFAULT_CAMPAIGNS_DIR,
+        description="Folder of each brand's <brand>.campaigns.toml and collaborations CSV.",
     )
     tier_bounds: tuple[int, int, int] = Field(
         DEFAULT_TIER_BOUNDS,

@@ -20,14 +20,14 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from flows.brands import brand_frames
 from flows.nightly import warehouse_writer
 from flows.settings import Settings, load_settings
-from sources.brands import read_brand_file
+from sources.programme import read_brand_file, read_campaigns
 from warehouse.crashpoints import crash_point
 from warehouse.html_report import render_weekly_report
 from warehouse.lake import LakeLocation, lake_connection
 from warehouse.outputs import read_week_outputs
+from warehouse.programme import latest_programme_load, load_programme
 from warehouse.reports import (
     Tier,
     build_weekly_reports,
@@ -84,22 +84,31 @@ def tiers_from(settings: Settings) -> tuple[Tier, ...]:
 def build_reports(
     lake: LakeLocation,
     brands_path: Path,
+    campaigns_dir: Path,
     week_start: dt.date,
     as_of: dt.date,
     tiers: tuple[Tier, ...],
 ) -> tuple[dict[str, int], dict[str, pl.DataFrame]]:
-    """Load the brand file and rebuild the week's reports in one commit, and read back what the
-    outputs show."""
-    frames = brand_frames(read_brand_file(brands_path))
+    """Load the campaign files as of ``as_of`` in a commit of their own, then the brand file and
+    the week's reports in one commit, and read back what the outputs show.
+
+    Both files are judged before anything is written. A week rebuilt after later loads of the
+    campaign files leaves them as they are: their stage history only runs forward.
+    """
+    brands = read_brand_file(brands_path)
+    campaigns = read_campaigns(campaigns_dir, brands)
+    run = {"flow_run_id": str(flow_run.id) if flow_run.id else None}
     with lake_connection(lake) as connection:
-        rows = build_weekly_reports(
-            connection,
-            week_start,
-            as_of,
-            tiers,
-            brands=frames,
-            run={"flow_run_id": str(flow_run.id) if flow_run.id else None},
-        )
+        latest = latest_programme_load(connection)
+        if latest is None or as_of >= latest:
+            load_programme(connection, campaigns, as_of, {"flow": "weekly-reports", **run})
+        else:
+            get_run_logger().warning(
+                "campaign files not loaded: the stage history already runs to %s, after %s",
+                latest,
+                as_of,
+            )
+        rows = build_weekly_reports(connection, week_start, as_of, tiers, brands=brands, run=run)
         outputs = read_week_outputs(connection, week_start, as_of)
     return rows, outputs
 
@@ -326,7 +335,12 @@ def weekly_reports(week: str | None = None, as_of: dt.date | None = None) -> Wee
     tiers = tiers_from(settings)
     with warehouse_writer(settings.lake):
         rows, outputs = build_reports(
-            settings.lake, settings.brands_path, week_start, report_as_of, tiers
+            settings.lake,
+            settings.brands_path,
+            settings.campaigns_dir,
+            week_start,
+            report_as_of,
+            tiers,
         )
     crash_point("weekly.after_commit")
     html_path = write_html_report(settings.reports_dir, week_start, report_as_of, outputs, tiers)

@@ -1,20 +1,16 @@
 """Contracts of the brand tables (``dim_brand``, ``brand_dimension_weight``, ``brand_target``).
 
-``DimBrand``, ``BrandDimensionWeight`` and ``BrandTarget`` are the tables as loaded. The
-``...FromFile`` models add where each row came from in the brand file and the checks that need
-another table (a weighted dimension must be targeted); ``brand_file_problems`` validates against
-them and says, per problem, which line of the file to fix and how.
+The brand file is judged, key by key, by ``sources.programme``; these are the tables it yields,
+validated again at the boundary before they are loaded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import pandera.polars as pa
 import polars as pl
 from pandera.api.polars.types import PolarsData
-from pandera.errors import SchemaErrors
 
 from schemas.checks import bucket_is_known
 from schemas.vocabulary import AGE_BUCKETS, AUDIENCE_DIMENSIONS, GENDER_BUCKETS, TIER_NAMES
@@ -126,189 +122,9 @@ class BrandTarget(pa.DataFrameModel):
         return data.lazyframe.select((pl.col("weight") > 0).any().over("brand_id", "dimension"))
 
 
-class DimBrandFromFile(DimBrand):
-    """``DimBrand`` rows read from the brand file, one per ``[[brand]]``, with their lines."""
+class Brands(NamedTuple):
+    """The three brand tables, with exactly their warehouse columns."""
 
-    brand_position: int = pa.Field(ge=1, description="1 for the file's first [[brand]], ...")
-    line_number: int = pa.Field(ge=1, description="Line of the brand's id (or [[brand]]).")
-    name_line: int = pa.Field(ge=1, description="Line of its name (or [[brand]]).")
-    recruit_tiers_line: int = pa.Field(ge=1, description="Line of its recruit_tiers.")
-    targeted_dimensions: int = pa.Field(ge=0, description="Dimensions it has targets in.")
-
-    @pa.dataframe_check()
-    def targets_some_dimension(cls, data: PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(pl.col("targeted_dimensions") > 0)
-
-
-class BrandDimensionWeightFromFile(BrandDimensionWeight):
-    """``BrandDimensionWeight`` rows from the file, plus weights given to untargeted dimensions."""
-
-    brand_position: int = pa.Field(ge=1, description="Position of the brand in the file.")
-    line_number: int = pa.Field(ge=1, description="Line of the weight (or of the targets).")
-    dimension_weights_line: int = pa.Field(
-        ge=1, description="Line of [brand.dimension_weights] (or of [[brand]])."
-    )
-    target_buckets: int = pa.Field(ge=0, description="Buckets the brand targets in the dimension.")
-
-    @pa.dataframe_check()
-    def weighted_dimension_is_targeted(cls, data: PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(
-            (pl.col("target_buckets") > 0) | ~pl.col("dimension").is_in(AUDIENCE_DIMENSIONS)
-        )
-
-
-class BrandTargetFromFile(BrandTarget):
-    """``BrandTarget`` rows read from the brand file, with their lines."""
-
-    brand_position: int = pa.Field(ge=1, description="Position of the brand in the file.")
-    line_number: int = pa.Field(ge=1, description="Line of the bucket's weight.")
-    dimension_line: int = pa.Field(ge=1, description="Line of [brand.targets.<dimension>].")
-
-
-class BrandFileFailure(NamedTuple):
-    """One failed check of one row, said so that a person editing the file can fix it."""
-
-    line_number: int
-    brand_id: str | None
-    brand_position: int
-    message: str
-
-
-Row = Mapping[str, Any]
-# check name (or "<column>.not_nullable") -> (columns that may hold the line to fix, the first
-# one the row has wins; what is wrong)
-Explanation = tuple[tuple[str, ...], Callable[[Row], str]]
-
-
-def _tiers_problem(row: Row) -> str:
-    unknown = [tier for tier in row["recruit_tiers"] if tier not in TIER_NAMES]
-    if unknown:
-        return (
-            f"recruit_tiers names unknown tier(s) {', '.join(map(repr, unknown))}; "
-            f"use {', '.join(TIER_NAMES)}"
-        )
-    return f"recruit_tiers is empty; list one or more of {', '.join(TIER_NAMES)}"
-
-
-def _weight_key(row: Row) -> str:
-    if "bucket" in row:
-        return f'targets.{row["dimension"]}."{row["bucket"]}"'
-    return f"dimension_weights.{row['dimension']}"
-
-
-EXPLANATIONS: dict[str, Explanation] = {
-    "brand_id.not_nullable": (
-        ("line_number",),
-        lambda row: 'has no id: add id = "..." (lower-case letters, digits, - and _)',
-    ),
-    "brand_id_is_plain": (
-        ("line_number",),
-        lambda row: (
-            f"id {row['brand_id']!r} must be lower-case letters, digits, - and _, "
-            "starting with a letter or digit"
-        ),
-    ),
-    "brand_id_listed_once": (
-        ("line_number",),
-        lambda row: f"id {row['brand_id']!r} is used by more than one brand; ids must be unique",
-    ),
-    "name.not_nullable": (("name_line",), lambda row: 'has no name: add name = "..."'),
-    "name_is_not_blank": (("name_line",), lambda row: "name is blank"),
-    "recruits_known_tiers": (
-        ("recruit_tiers_line",),
-        _tiers_problem,
-    ),
-    "targets_some_dimension": (
-        ("line_number",),
-        lambda row: (
-            "targets no audience: add a [brand.targets.<dimension>] table "
-            f"({', '.join(AUDIENCE_DIMENSIONS)})"
-        ),
-    ),
-    "known_dimension": (
-        ("dimension_line", "line_number"),
-        lambda row: (
-            f"{row['dimension']!r} is not an audience dimension; use one of "
-            f"{', '.join(AUDIENCE_DIMENSIONS)}"
-        ),
-    ),
-    "weight.not_nullable": (("line_number",), lambda row: f"{_weight_key(row)} is not a number"),
-    "finite_non_negative_weight": (
-        ("line_number",),
-        lambda row: f"{_weight_key(row)} = {row['weight']} must be a number ≥ 0",
-    ),
-    "some_dimension_weight_above_zero": (
-        ("dimension_weights_line",),
-        lambda row: (
-            "no dimension weight is above 0; give at least one targeted dimension a weight above 0"
-        ),
-    ),
-    "weighted_dimension_is_targeted": (
-        ("line_number",),
-        lambda row: (
-            f"dimension_weights.{row['dimension']} weighs a dimension with no targets: "
-            f"add [brand.targets.{row['dimension']}] or remove the weight"
-        ),
-    ),
-    "bucket_in_vocabulary": (
-        ("line_number",),
-        lambda row: (
-            f"{row['bucket']!r} is not a bucket of {row['dimension']}; use "
-            f"{BUCKET_RULES[row['dimension']]}"
-        ),
-    ),
-    "some_bucket_weight_above_zero": (
-        ("dimension_line",),
-        lambda row: (
-            f"no weight in [brand.targets.{row['dimension']}] is above 0; give at "
-            "least one bucket a weight above 0, or remove the table"
-        ),
-    ),
-}
-
-
-def brand_file_problems(
-    dim_brand: pl.DataFrame, brand_dimension_weight: pl.DataFrame, brand_target: pl.DataFrame
-) -> list[BrandFileFailure]:
-    """Every failed check of the three ``...FromFile`` frames, by the line to fix, in order.
-
-    A row failing for a reason these contracts do not explain (a column missing or of the wrong
-    type) is a bug in the code building the frames, so its ``SchemaErrors`` is raised as is.
-    """
-    failures: set[BrandFileFailure] = set()
-    for frame, model in (
-        (dim_brand, DimBrandFromFile),
-        (brand_dimension_weight, BrandDimensionWeightFromFile),
-        (brand_target, BrandTargetFromFile),
-    ):
-        try:
-            model.validate(frame, lazy=True)
-        except SchemaErrors as errors:
-            failures.update(_explain(frame, model, errors))
-    return sorted(failures, key=lambda f: (f.line_number, f.brand_position, f.message))
-
-
-def _explain(
-    frame: pl.DataFrame, model: type[pa.DataFrameModel], errors: SchemaErrors
-) -> list[BrandFileFailure]:
-    explained = []
-    for case in errors.failure_cases.iter_rows(named=True):
-        check = case["check"]
-        key = f"{case['column']}.{check}" if check == "not_nullable" else check
-        if case["column"] == "brand_id" and model is not DimBrandFromFile:
-            # A brand without an id is reported once, from dim_brand, not once per target.
-            continue
-        if case["index"] is None or key not in EXPLANATIONS:
-            raise errors
-        line_columns, explain = EXPLANATIONS[key]
-        row = frame.row(case["index"], named=True)
-        line_column = next(column for column in line_columns if column in row)
-        explained.append(
-            BrandFileFailure(
-                line_number=row[line_column],
-                brand_id=row["brand_id"],
-                brand_position=row["brand_position"],
-                message=explain(row),
-            )
-        )
-    return explained
+    dim_brand: pl.DataFrame
+    brand_dimension_weight: pl.DataFrame
+    brand_target: pl.DataFrame

@@ -1,17 +1,15 @@
 """Loading the brand tables ``dim_brand``, ``brand_dimension_weight`` and ``brand_target``.
 
-The brand file is small and edited by hand, so it is validated whole (``flows.brands``) and
+The brand file is small and edited by hand, so it is validated whole (``sources.programme``) and
 loaded whole: the three tables are replaced together, in one commit of their own or inside
 the weekly build's.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import duckdb
-import polars as pl
 
+from schemas.brands import Brands
 from warehouse.load import insert_rows
 from warehouse.snapshots import commit
 
@@ -19,12 +17,8 @@ from warehouse.snapshots import commit
 BRAND_TABLES = ("dim_brand", "brand_dimension_weight", "brand_target")
 
 
-class BrandFrames(NamedTuple):
-    """The three brand tables, with exactly their warehouse columns."""
-
-    dim_brand: pl.DataFrame
-    brand_dimension_weight: pl.DataFrame
-    brand_target: pl.DataFrame
+# The name the weekly build (warehouse/reports.py) knows them by.
+BrandFrames = Brands
 
 
 def load_brands(

@@ -109,9 +109,7 @@ def with_order_amounts(frame: Frame) -> Frame:
     )
     merchandise = pl.coalesce(pl.col(amount_column("subtotal")), from_total)
     gross = (
-        pl.when(pl.col("total_after_discount"))
-        .then(merchandise + discount)
-        .otherwise(merchandise)
+        pl.when(pl.col("total_after_discount")).then(merchandise + discount).otherwise(merchandise)
     )
     return frame.with_columns(
         gross.alias(GROSS), discount.alias(DISCOUNT), part("refunded_amount").alias(REFUNDED)

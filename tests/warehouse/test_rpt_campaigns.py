@@ -96,8 +96,8 @@ def campaign_world(connection: duckdb.DuckDBPyConnection) -> None:
     )
     history = [
         (SPRING, "instagram", "1", "2026-09-25", None, "active"),
-        # tom paused mid-campaign: active until 7 October, paused since
-        (SPRING, "instagram", "2", "2026-09-25", "2026-10-07", "active"),
+        # tom paused mid-campaign: active until 6 October (included), paused since the 7th
+        (SPRING, "instagram", "2", "2026-09-25", "2026-10-06", "active"),
         (SPRING, "instagram", "2", "2026-10-07", None, "paused"),
         (SPRING, "tiktok", "tt3", "2026-09-20", None, "prospect"),
         (WINTER, "instagram", "1", "2026-10-05", None, "active"),

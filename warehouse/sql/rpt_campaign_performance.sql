@@ -2,8 +2,8 @@
 -- $as_of (REPORTS.md "Campaigns and sales").
 -- grain: one row per (campaign_id, platform, account_id, as_of_date), for every collaboration
 -- whose stage was active, paused or ended on some day of the campaign (up to $as_of).
--- collaboration_stage_history rows hold from valid_from until the day before valid_to (NULL:
--- still current). Orders come attributed by the attributed_orders macro (migration 011); an
+-- collaboration_stage_history rows hold from valid_from to valid_to, both included (NULL: still
+-- current; warehouse/programme.py). Orders come attributed by the attributed_orders macro (migration 011); an
 -- order without an fx rate has NULL revenue and counts in neither orders nor revenue.
 with tiers as (
     select tier, min_followers, max_followers
@@ -33,13 +33,13 @@ worked as (
     join campaigns as campaign using (campaign_id)
     where stage.stage in ('active', 'paused', 'ended')
       and stage.valid_from <= least(campaign.end_date, $as_of)
-      and (stage.valid_to is null or stage.valid_to > campaign.start_date)
+      and (stage.valid_to is null or stage.valid_to >= campaign.start_date)
 ),
 
 stage_on_as_of as (
     select campaign_id, platform, account_id, stage
     from stages
-    where valid_to is null or valid_to > $as_of
+    where valid_to is null or valid_to >= $as_of
     qualify row_number() over (
         partition by campaign_id, platform, account_id order by valid_from desc
     ) = 1
