@@ -88,6 +88,7 @@ def demo(
     from flows.nightly import nightly as nightly_flow
     from flows.settings import load_settings
     from flows.weekly import iso_week_label, weekly_reports
+    from warehouse.reports import default_as_of
 
     settings = load_settings()
     last = end.date() if end else dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
@@ -100,15 +101,123 @@ def demo(
     summaries = [
         nightly_flow(date=date) for date in _with_progress(dates, "nightly", lambda date: str(date))
     ]
-    labels = [iso_week_label(week_start) for week_start in _full_weeks(dates[0], dates[-1])]
-    reports = [
-        weekly_reports(week=label)
-        for label in _with_progress(labels, "weekly reports", lambda label: label)
-    ]
+    weeks = _full_weeks(dates[0], dates[-1])
+    campaign_files = None
+    configured_campaigns = os.environ.get(CAMPAIGNS_DIR_VARIABLE)
+    if settings.uses_embedded_simulator:
+        campaign_files = _demo_shop(settings.data_dir / "demo", dates[0], dates[-1])
+    reports = []
+    try:
+        for week_start in _with_progress(weeks, "weekly reports", iso_week_label):
+            if campaign_files is not None:
+                # The brands edit their files as campaigns go: each week reads them as they were.
+                campaign_files(default_as_of(week_start))
+            reports.append(weekly_reports(week=iso_week_label(week_start)))
+    finally:
+        os.environ.pop(CAMPAIGNS_DIR_VARIABLE, None)
+        if configured_campaigns is not None:
+            os.environ[CAMPAIGNS_DIR_VARIABLE] = configured_campaigns
     del summaries
     _print_warehouse_summary(settings.lake)
     if reports:
         _print_reports(reports[-1])
+        _print_campaigns(settings.lake)
+
+
+def _demo_shop(directory: Path, first: dt.date, last: dt.date) -> Callable[[dt.date], None]:
+    """The simulated brands' shop: its orders of FIRST..LAST and the EUR rates imported (the
+    import-orders flow); returns what writes the brands' campaign files as of a day, in a folder
+    the weekly runs read (INFLUENCERS_CAMPAIGNS_DIR)."""
+    from flows.orders import OrderImportSummary, import_orders
+    from simulator.campaigns import write_campaign_files, write_fx_rates, write_shopify_orders
+
+    world = _simulated_world()
+    directory.mkdir(parents=True, exist_ok=True)
+    orders, rates = directory / "shop_orders.csv", directory / "fx_rates.csv"
+    written = write_shopify_orders(orders, world, first, last)
+    write_fx_rates(rates, first, last)
+    state = import_orders(str(orders), DEMO_SHOP, fx_rates=str(rates), return_state=True)
+    summary = state.result(raise_on_failure=False) if not state.is_failed() else None
+    if isinstance(summary, OrderImportSummary):
+        console.print(
+            f"Imported {written:,} simulated shop orders ({first} .. {last}): "
+            f"{summary.counts.loaded:,} loaded, {summary.counts.quarantined:,} quarantined"
+        )
+    else:
+        console.print(f"[yellow]The shop's orders did not import[/]: {state.message}")
+    campaigns_dir = directory / "campaigns"
+    os.environ[CAMPAIGNS_DIR_VARIABLE] = str(campaigns_dir)
+
+    def write_as_of(day: dt.date) -> None:
+        for stale in campaigns_dir.glob("*.*"):
+            stale.unlink()
+        write_campaign_files(campaigns_dir, world, day)
+
+    return write_as_of
+
+
+DEMO_SHOP = "demo-shop"
+CAMPAIGNS_DIR_VARIABLE = "INFLUENCERS_CAMPAIGNS_DIR"
+# The micro-versus-macro answer, on the last as-of date's campaigns: every campaign's tiers summed.
+CAMPAIGN_TIERS = """
+select
+    tiers.tier,
+    sum(creators)::integer,
+    sum(fee),
+    sum(revenue),
+    sum(revenue) / nullif(sum(followers_at_start), 0) * 1000,
+    sum(revenue) / nullif(sum(fee), 0)
+from rpt_campaign_tiers as tiers
+join dim_tier using (tier)
+where as_of_date = (select max(as_of_date) from rpt_campaign_tiers)
+group by tiers.tier, dim_tier.tier_order
+order by dim_tier.tier_order
+"""
+
+
+def _print_campaigns(lake: LakeLocation) -> None:
+    from warehouse.lake import open_lake
+
+    connection = open_lake(lake, read_only=True)
+    try:
+        rows = connection.execute(CAMPAIGN_TIERS).fetchall()
+    finally:
+        connection.close()
+    if not rows:
+        console.print("No campaign report yet: no collaboration was active in these weeks.")
+        return
+    table = Table(
+        "tier",
+        "creators",
+        "fees",
+        "revenue",
+        "revenue per 1k followers",
+        "ROAS",
+        title="Campaigns by tier (rpt_campaign_tiers, every brand and platform)",
+    )
+    per_1k: dict[str, float] = {}
+    for tier, creators, fee, revenue, revenue_per_1k, roas in rows:
+        table.add_row(
+            tier,
+            str(creators),
+            f"{fee:,.2f}",
+            f"{revenue:,.2f}",
+            "-" if revenue_per_1k is None else f"{revenue_per_1k:,.2f}",
+            "-" if roas is None else f"{roas:.2f}",
+        )
+        if revenue_per_1k is not None:
+            per_1k[tier] = float(revenue_per_1k)
+    console.print(table)
+    if "micro" in per_1k and "macro" in per_1k:
+        micro, macro = per_1k["micro"], per_1k["macro"]
+        verdict = "more" if micro > macro else "less"
+        console.print(
+            f"Do micro creators sell more per follower than macro ones? "
+            f"[bold]{'Yes' if micro > macro else 'No'}[/]: micro creators sold {micro:,.2f} per "
+            f"1,000 followers, macro ones {macro:,.2f} ({micro / macro:.1f}x, {verdict})."
+            if macro
+            else f"Micro creators sold {micro:,.2f} per 1,000 followers; macro ones nothing."
+        )
 
 
 @app.command()
@@ -1025,4 +1134,9 @@ def _print_reports(summary: object) -> None:
     for tier, top in summary.engagement_leaders.items():
         leaders.add_row(tier, ", ".join(f"{handle} ({rate:.2%})" for handle, rate in top))
     console.print(leaders)
+    calls = Table("call", "collaborations", title="Campaigns: keep, chase or drop")
+    for call, collaborations in summary.campaign_calls.items():
+        shown = ", ".join(collaborations[:4]) + (" ..." if len(collaborations) > 4 else "")
+        calls.add_row(call, f"{len(collaborations)}: {shown}")
+    console.print(calls)
     console.print(f"HTML report: [bold]{summary.html_path}[/]")

@@ -236,6 +236,7 @@ def campaign_world(connection: duckdb.DuckDBPyConnection) -> None:
                 "net_amount": Decimal(gross) - Decimal(discount) - Decimal(refunded),
                 "discount_codes": codes,
                 "landing_url": url,
+                "import_id": "test",
             }
             for order, at, currency, gross, discount, refunded, codes, url in orders
         ],
@@ -249,6 +250,7 @@ def campaign_world(connection: duckdb.DuckDBPyConnection) -> None:
                 "rate_date": day("2026-10-08"),
                 "base_currency": "USD",
                 "rate": Decimal("1.10"),
+                "import_id": "test",
             }
         ],
     )

@@ -136,7 +136,7 @@ comment on column rpt_campaign_tiers.revenue_per_1k_followers is 'revenue / sum 
 -- the collaboration whose promo_code is one of its discount codes (any case), else to the one
 -- whose utm_content its landing URL names with utm_campaign = the campaign; a code beats a link,
 -- and an order matching two campaigns goes to the one that started last (then by campaign_id).
--- revenue is net_amount in the campaign currency: the order's own when they agree, else
+-- revenue is net_amount in the campaign currency, exact: the order's own when they agree, else
 -- converted with fx_rate of the order's date; NULL when there is no such rate (the weekly build
 -- quarantines those orders). Both campaign reports read it; analysts may call it too.
 create macro attributed_orders(as_of) as table
@@ -189,8 +189,9 @@ select
     chosen.account_id, chosen.attributed_by, o.currency, chosen.campaign_currency,
     o.net_amount,
     case when o.currency = chosen.campaign_currency then 1 else rate.rate end as fx_rate,
-    cast(o.net_amount * case when o.currency = chosen.campaign_currency then 1 else rate.rate end
-         as decimal(18, 2)) as revenue
+    -- exact (no rounding per order): the reports round each collaboration's sum to the cent
+    o.net_amount * case when o.currency = chosen.campaign_currency then 1 else rate.rate end
+        as revenue
 from chosen
 join orders as o using (shop, order_id)
 left join fx_rate as rate

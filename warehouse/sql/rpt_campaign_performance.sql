@@ -98,7 +98,13 @@ delivered as (
 ),
 
 sold as (
-    select campaign_id, platform, account_id, count(*) as orders, sum(revenue) as revenue
+    select
+        campaign_id,
+        platform,
+        account_id,
+        count(*) as orders,
+        -- rounded once, to the cent (half up), after summing the exact converted amounts
+        cast(sum(revenue) as decimal(18, 2)) as revenue
     from attributed_orders($as_of)
     where revenue is not null
     group by all
