@@ -259,7 +259,10 @@ def test_videos_land_as_the_api_sent_them(
     asked = ["id", "create_time", "view_count", "like_count", "comment_count", "share_count"]
     context = {"_handle": account.handle, "_as_of": "2026-10-18", "_open_id": account.open_id}
     assert video == {
-        **{name: expected[name] for name in [*asked, "title", "duration"]},
+        **{
+            name: expected[name]
+            for name in [*asked, "title", "video_description", "duration", "share_url"]
+        },
         **context,
     }
     assert len(video["id"]) == 19 and video["id"].isdigit()

@@ -161,7 +161,15 @@ def test_the_build_returns_the_rows_inserted_and_records_the_as_of_date(
     counts = build_weekly_reports(warehouse, WEEK)
 
     # a, b and fresh have snapshots in the week; glow recruits micro: a and fresh
-    assert counts == {"rpt_weekly_engagement": 3, "rpt_audience_match": 2, "rpt_tier_drift": 3}
+    assert counts == {
+        "rpt_weekly_engagement": 3,
+        "rpt_audience_match": 2,
+        "rpt_tier_drift": 3,
+        # no campaign in this lake
+        "fact_deliverable": 0,
+        "rpt_campaign_performance": 0,
+        "rpt_campaign_tiers": 0,
+    }
     assert (
         warehouse.execute(
             "select distinct as_of_date from rpt_weekly_engagement"
