@@ -15,7 +15,6 @@ downloaded at run time.
 from __future__ import annotations
 
 import contextlib
-import os
 import random
 import re
 import sqlite3
@@ -210,14 +209,25 @@ def lake_connection(
 
 
 def _catalog_identity(location: LakeLocation) -> object:
-    """Which catalog file the location names now (device, inode), or None on PostgreSQL."""
+    """Which lake the location's SQLite catalog file holds now: its device and inode, and the
+    time of the lake's first snapshot (a lake deleted and created again may get the same inode);
+    None on PostgreSQL."""
     if location.on_postgres:
         return None
+    catalog = Path(location.catalog)
     try:
-        status = os.stat(location.catalog)
+        status = catalog.stat()
     except FileNotFoundError:
         return "missing"
-    return (status.st_dev, status.st_ino)
+    try:
+        uri = f"{catalog.resolve().as_uri()}?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=5)) as database:
+            first = database.execute(
+                "select snapshot_time from ducklake_snapshot where snapshot_id = 0"
+            ).fetchone()
+    except sqlite3.Error:
+        first = None
+    return (status.st_dev, status.st_ino, first)
 
 
 def _use_write_ahead_log(catalog: Path) -> None:
