@@ -55,9 +55,7 @@ NO_ORDER_KEY = (
 )
 NO_AMOUNT = "total: missing ({value}), and no subtotal to compute the order's amount from"
 DISCOUNT_ABOVE_GROSS = "discount_amount: more than the order's gross amount ({value})"
-REFUND_ABOVE_PAID = (
-    "refunded_amount: more than the shopper paid ({value} > gross - discount; total {total})"
-)
+REFUND_ABOVE_PAID = "refunded_amount: more than the shopper paid ({value} > total {total})"
 NOT_A_TIMESTAMP = (
     "ordered_at: not a timestamp ({value}); write it like 2026-10-03 14:05:11 +0200 or "
     "2026-10-03T14:05:11+02:00, or give timestamp_format in the mapping"
@@ -76,7 +74,9 @@ def amount_column(field: str) -> str:
 GROSS: Final = "__gross"
 DISCOUNT: Final = "__discount"
 REFUNDED: Final = "__refunded"
+REFUNDED_AS_EXPORTED: Final = "__refunded_as_exported"
 PAID: Final = "__paid"
+TOTAL_PAID: Final = "__total_paid"
 
 
 def with_order_amounts(frame: Frame) -> Frame:
@@ -111,9 +111,28 @@ def with_order_amounts(frame: Frame) -> Frame:
     gross = (
         pl.when(pl.col("total_after_discount")).then(merchandise + discount).otherwise(merchandise)
     )
-    return frame.with_columns(
-        gross.alias(GROSS), discount.alias(DISCOUNT), part("refunded_amount").alias(REFUNDED)
-    ).with_columns((pl.col(GROSS) - pl.col(DISCOUNT)).alias(PAID))
+    # What the shopper paid in all (shipping and taxes included): a refund cannot exceed it. The
+    # part of a refund that counts against the sale is at most the merchandise paid for (a full
+    # refund also returns the shipping, which was never a sale).
+    total_paid = pl.coalesce(
+        pl.col(amount_column("total")),
+        pl.when(pl.col(amount_column("subtotal")).is_not_null()).then(
+            part("subtotal") + part("shipping") + part("taxes")
+        ),
+    )
+    return (
+        frame.with_columns(
+            gross.alias(GROSS),
+            discount.alias(DISCOUNT),
+            part("refunded_amount").alias(REFUNDED_AS_EXPORTED),
+            total_paid.alias(TOTAL_PAID),
+        )
+        .with_columns((pl.col(GROSS) - pl.col(DISCOUNT)).alias(PAID))
+        .with_columns(
+            pl.min_horizontal(pl.col(REFUNDED_AS_EXPORTED), pl.col(PAID).clip(lower_bound=zero))
+            .alias(REFUNDED)
+        )
+    )
 
 
 def _amounts_judged(data: PolarsData, condition: pl.Expr) -> pl.LazyFrame:
@@ -268,7 +287,9 @@ class RawOrder(LandedRecord):
         return _amounts_judged(
             data,
             (
-                (pl.col(REFUNDED) <= pl.col(PAID)) | (pl.col(PAID) < 0) | (pl.col(DISCOUNT) < 0)
+                (pl.col(REFUNDED_AS_EXPORTED) <= pl.coalesce(pl.col(TOTAL_PAID), pl.col(PAID)))
+                | (pl.col(PAID) < 0)
+                | (pl.col(DISCOUNT) < 0)
             ).fill_null(True),
         )
 

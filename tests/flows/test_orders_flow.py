@@ -99,10 +99,10 @@ def test_the_shopify_export_loads_one_row_per_order_with_exact_amounts(data_dir:
     assert rows["#1001"] == (
         dt.datetime(2026, 10, 3, 12, 5, 11),
         "USD",
-        usd("69.21"),  # Total 63.22 is after the 5.99 discount
+        usd("59.90"),  # Subtotal 53.91 is after the 5.99 discount; shipping, taxes are no sale
         usd("5.99"),
         usd("0.00"),
-        usd("63.22"),
+        usd("53.91"),
         ["SPRING10"],
         "/products/glow-serum?utm_source=instagram&utm_campaign=glowco-spring-glow"
         "&utm_content=maya01",
@@ -110,12 +110,13 @@ def test_the_shopify_export_loads_one_row_per_order_with_exact_amounts(data_dir:
         2,
     )
     # Two codes in one cell, upper-cased; three line items.
-    assert rows["#1003"][2:6] == (usd("128.64"), usd("12.00"), usd("0.00"), usd("116.64"))
+    assert rows["#1003"][2:6] == (usd("120.00"), usd("12.00"), usd("0.00"), usd("108.00"))
     assert rows["#1003"][6] == ["MAYA01", "FREESHIP"]
     assert rows["#1003"][9] == 3
-    # A full refund nets to 0, a partial one to what was kept.
-    assert rows["#1004"][2:6] == (usd("45.00"), usd("0.00"), usd("45.00"), usd("0.00"))
-    assert rows["#1006"][2:6] == (usd("80.00"), usd("0.00"), usd("20.00"), usd("60.00"))
+    # A full refund (45.00, shipping included) nets the 40.00 sale to 0; a partial one to what
+    # was kept.
+    assert rows["#1004"][2:6] == (usd("40.00"), usd("0.00"), usd("40.00"), usd("0.00"))
+    assert rows["#1006"][2:6] == (usd("72.00"), usd("0.00"), usd("20.00"), usd("52.00"))
     assert rows["#1006"][8] == "partially_refunded"
     # EUR stays EUR; 23:30 +0200 is 21:30 UTC.
     assert rows["#1005"][:2] == (dt.datetime(2026, 10, 5, 21, 30), "EUR")
@@ -125,8 +126,8 @@ def test_the_shopify_export_loads_one_row_per_order_with_exact_amounts(data_dir:
         "https://shop.example.com/products/trail-mix?utm_source=youtube"
         "&utm_campaign=peakform-autumn&utm_content=leo_yt",
     )
-    # No Total: Subtotal + Shipping + Taxes (30.00 + 4.50 + 2.70), plus the 3.00 discount.
-    assert rows["#1008"][2:6] == (usd("40.20"), usd("3.00"), usd("0.00"), usd("37.20"))
+    # No Total: the Subtotal (30.00) and the 3.00 discount; shipping and taxes are no sale.
+    assert rows["#1008"][2:6] == (usd("33.00"), usd("3.00"), usd("0.00"), usd("30.00"))
     # "1,234.50" read exactly; an ISO timestamp with an offset.
     assert rows["#1009"][:6] == (
         dt.datetime(2026, 10, 9, 14, 20),
@@ -288,10 +289,11 @@ def test_the_same_file_again_changes_nothing_and_an_overlapping_export_changes_w
         "from fact_order where order_name in ('#1001', '#1006', '#1016', '#1017') "
         "order by order_name",
     ) == [
-        ("#1001", usd("0.00"), usd("63.22"), "paid", first.import_id),
-        ("#1006", usd("80.00"), usd("0.00"), "refunded", later.import_id),
-        ("#1016", usd("0.00"), usd("53.78"), "paid", later.import_id),
-        ("#1017", usd("0.00"), usd("24.80"), "paid", later.import_id),
+        ("#1001", usd("0.00"), usd("53.91"), "paid", first.import_id),
+        # refunded in full: 80.00 with the shipping, the whole 72.00 sale
+        ("#1006", usd("72.00"), usd("0.00"), "refunded", later.import_id),
+        ("#1016", usd("0.00"), usd("49.80"), "paid", later.import_id),
+        ("#1017", usd("0.00"), usd("19.90"), "paid", later.import_id),
     ]
     assert query(data_dir, "select count(*), count(distinct (shop, order_id)) from fact_order") == [
         (11, 11)

@@ -79,7 +79,7 @@ def test_a_good_order_types_to_exact_amounts() -> None:
         ({"total": "Infinity"}, ["total: not a number (Infinity)"]),
         ({"total": "12000000000"}, ["total: implausible amount (12000000000 >= 10^10)"]),
         ({"refunded_amount": "59.01"}, [
-            "refunded_amount: more than the shopper paid (59.01 > gross - discount; total 59.00)"
+            "refunded_amount: more than the shopper paid (59.01 > total 59.00)"
         ]),
         ({"currency": "usd"}, ["currency: not an ISO 4217 code of 3 capitals (usd)"]),
         ({"ordered_at": "1999-12-31 23:59:59 +0000"}, [

@@ -63,7 +63,7 @@ comment on column fact_order.ordered_at is 'When the order was placed, UTC (Shop
 comment on column fact_order.currency is 'ISO 4217 code of the order''s amounts, e.g. USD, EUR.';
 comment on column fact_order.gross_amount is 'What the shopper bought, before discounts, without shipping and taxes (not the brand''s sales): Shopify''s Subtotal (which is after discounts) + Discount Amount; with no Subtotal, Total - Shipping - Taxes + Discount Amount (empty parts as 0). A mapping with total_after_discount = false takes its amounts as before discounts.';
 comment on column fact_order.discount_amount is 'The order''s discount (Shopify: Discount Amount); 0 when empty.';
-comment on column fact_order.refunded_amount is 'Refunded so far (Shopify: Refunded Amount), as of the latest import of the order; 0 when empty.';
+comment on column fact_order.refunded_amount is 'Refunded so far against the sale (Shopify: Refunded Amount, at most the merchandise paid for: a full refund also returns shipping and taxes, which were no sale), as of the latest import of the order; 0 when empty.';
 comment on column fact_order.net_amount is 'gross_amount - discount_amount - refunded_amount: the sale the shop kept (REPORTS.md).';
 comment on column fact_order.discount_codes is 'The discount codes used, upper-cased, in the export''s order, without repeats (Shopify writes several as "A, B"); empty when none.';
 comment on column fact_order.landing_url is 'The page the shopper first landed on (Shopify: Landing Site), with only its utm_* query parameters kept (others, such as fbclid or a newsletter''s email=, may identify the shopper); NULL when none.';
