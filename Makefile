@@ -49,11 +49,13 @@ up: install
 down:
 	scripts/down.sh
 
+# Both cores: the suite is CPU-bound; each test module runs whole on one worker (its module
+# fixtures are built once).
 test: install lint browser postgres
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow" -n 2 --dist loadfile
 
 test-all: install lint browser postgres
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # Regenerate docs/data_dictionary.md from the comments in a freshly migrated lake.
 docs: install

@@ -144,7 +144,7 @@ KILLS = (
     # Instagram extracted, no landed file in place yet.
     Kill("landing.before_finish", "nightly", partial_landing=True, slow=True),
     # Instagram's files in place, without their manifest.
-    Kill("landing.before_manifest", "nightly", partial_landing=True),
+    Kill("landing.before_manifest", "nightly", partial_landing=True, slow=True),
     # Two batches of Instagram's profiles written to the work Parquet file.
     Kill("validate.after_batch:2", "nightly", landed=("instagram",)),
     # Instagram's fact_profile_daily work file complete, the posts' not.
@@ -152,7 +152,7 @@ KILLS = (
     # Inside Instagram's transaction: two fact tables written into the lake, uncommitted.
     Kill("load.after_fact_table:2", "nightly", landed=("instagram",), orphans=True),
     # Instagram's whole load written into the lake, the catalog commit not made.
-    Kill("commit.before", "nightly", landed=("instagram",), orphans=True),
+    Kill("commit.before", "nightly", landed=("instagram",), orphans=True, slow=True),
     # Instagram committed, the task not yet returned.
     Kill("commit.after", "nightly", landed=("instagram",)),
     # Instagram committed and its work files removed, YouTube not started.
@@ -170,7 +170,7 @@ KILLS = (
     # Maintenance: the inlined rows flushed to Parquet and committed, nothing merged.
     Kill("commit.after", "maintenance"),
     # Small files merged (committed), no snapshot expired.
-    Kill("maintenance.after_merge", "maintenance"),
+    Kill("maintenance.after_merge", "maintenance", slow=True),
     # Old snapshots expired, their files not deleted.
     Kill("maintenance.after_expire", "maintenance", slow=True),
     # Files no snapshot needs deleted, orphans not yet.

@@ -45,7 +45,10 @@ GRAINS = {
     "quarantine": ("source", "entity", "partition_date", "landed_file", "line_number"),
 }
 
-pytestmark = [pytest.mark.timeout(900), pytest.mark.postgres]
+# A Prefect server and two workers on PostgreSQL, backfilling seven nights of three platforms: four
+# minutes, so the module runs in `make test-all`; test_prefect_on_postgres keeps the server on
+# PostgreSQL in the default run.
+pytestmark = [pytest.mark.timeout(900), pytest.mark.postgres, pytest.mark.slow]
 
 
 @dataclass

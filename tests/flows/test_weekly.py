@@ -18,9 +18,10 @@ HISTORY_START = dt.date(2026, 8, 24)  # a Monday: 56 days of growth history befo
 HISTORY_END = dt.date(2026, 11, 9)  # the Monday after the last reported week
 REPORTED_WEEKS = ["2026-W41", "2026-W42", "2026-W43", "2026-W44", "2026-W45"]
 REPORT_TABLES = ("rpt_weekly_engagement", "rpt_audience_match", "rpt_tier_drift")
-# The module's history is 78 real nightly runs (each source one lake commit), built in the first
-# test's setup: minutes on a busy machine, more than the suite's default per-test timeout.
-pytestmark = pytest.mark.timeout(1200)
+# The module's history is 78 real nightly runs of three platforms (each source one lake commit),
+# built in the first test's setup: six minutes on this machine, so it runs in `make test-all`;
+# the default run builds the weekly reports end to end in test_demo and test_programme_cli.
+pytestmark = [pytest.mark.timeout(1200), pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
