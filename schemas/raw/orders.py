@@ -129,8 +129,9 @@ def with_order_amounts(frame: Frame) -> Frame:
         )
         .with_columns((pl.col(GROSS) - pl.col(DISCOUNT)).alias(PAID))
         .with_columns(
-            pl.min_horizontal(pl.col(REFUNDED_AS_EXPORTED), pl.col(PAID).clip(lower_bound=zero))
-            .alias(REFUNDED)
+            pl.min_horizontal(
+                pl.col(REFUNDED_AS_EXPORTED), pl.col(PAID).clip(lower_bound=zero)
+            ).alias(REFUNDED)
         )
     )
 
