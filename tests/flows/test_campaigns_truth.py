@@ -23,7 +23,6 @@ FIRST, LAST = dt.date(2026, 9, 19), dt.date(2026, 11, 27)
 WEEK_STARTS = [dt.date(2026, 9, 21) + dt.timedelta(weeks=n) for n in range(9)]
 
 
-@pytest.mark.slow
 def test_every_collaboration_sells_exactly_what_the_world_sold(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
