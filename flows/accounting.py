@@ -372,3 +372,28 @@ def night_verdict(
     if not problems:
         return None
     return f"{summary.partition_date}: " + " || ".join(problems)
+
+
+def quarantine_verdict(
+    *,
+    what: str,
+    landed: int,
+    loaded: int,
+    quarantined: int,
+    original_name: str,
+    source: str,
+    top_reasons: list[tuple[str, int]],
+    max_quarantine_share: float,
+) -> str | None:
+    """Why a file import is red (after loading what was valid), or None: more of its ``what``
+    (rows, orders) quarantined than ``max_quarantine_share``."""
+    if not landed or quarantined / landed <= max_quarantine_share:
+        return None
+    return (
+        f"{quarantined} of {landed} {what} of {original_name} were quarantined "
+        f"({quarantined / landed:.1%}, above {max_quarantine_share:.1%}); the {loaded} valid "
+        f"{what} were loaded. Most common reasons: "
+        + "; ".join(f"{reason} ({count})" for reason, count in top_reasons[:5])
+        + ". See: select line_number, failed_checks, raw_record from quarantine where source = "
+        f"'{source}' order by line_number"
+    )

@@ -26,7 +26,13 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed, State
 
-from flows.accounting import RUN_LOG_SCHEMA, EntityCounts, failed_run_row, quarantine_frame
+from flows.accounting import (
+    RUN_LOG_SCHEMA,
+    EntityCounts,
+    failed_run_row,
+    quarantine_frame,
+    quarantine_verdict,
+)
 from flows.nightly import current_flow_run_id, record_failed_run, utc_now, warehouse_writer
 from flows.settings import Settings, load_settings
 from schemas.contract import FAILED_CHECKS, ContractSplit, split_by_contract
@@ -697,16 +703,15 @@ def describe(summary: ImportSummary) -> str:
 def import_verdict(summary: ImportSummary, max_quarantine_share: float) -> str | None:
     """Why the import is red (after loading what was valid), or None."""
     totals = summary.totals
-    if not totals.landed or totals.quarantined / totals.landed <= max_quarantine_share:
-        return None
-    return (
-        f"{totals.quarantined} of {totals.landed} rows of {summary.original_name} were "
-        f"quarantined ({totals.quarantined / totals.landed:.1%}, above "
-        f"{max_quarantine_share:.1%}); the {totals.loaded} valid rows were loaded. Most common "
-        "reasons: "
-        + "; ".join(f"{reason} ({count})" for reason, count in summary.top_reasons[:5])
-        + ". See: select line_number, failed_checks, raw_record from quarantine where source = "
-        f"'{summary.source}' order by line_number"
+    return quarantine_verdict(
+        what="rows",
+        landed=totals.landed,
+        loaded=totals.loaded,
+        quarantined=totals.quarantined,
+        original_name=summary.original_name,
+        source=summary.source,
+        top_reasons=summary.top_reasons,
+        max_quarantine_share=max_quarantine_share,
     )
 
 

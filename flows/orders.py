@@ -30,7 +30,13 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed, State
 
-from flows.accounting import RUN_LOG_SCHEMA, EntityCounts, failed_run_row, quarantine_frame
+from flows.accounting import (
+    RUN_LOG_SCHEMA,
+    EntityCounts,
+    failed_run_row,
+    quarantine_frame,
+    quarantine_verdict,
+)
 from flows.nightly import current_flow_run_id, record_failed_run, utc_now, warehouse_writer
 from flows.settings import Settings, load_settings
 from schemas.contract import FAILED_CHECKS, RECORD_PROBLEM, ContractSplit, split_by_contract
@@ -405,16 +411,15 @@ def describe_orders(summary: OrderImportSummary) -> str:
 def orders_verdict(summary: OrderImportSummary, max_quarantine_share: float) -> str | None:
     """Why the import is red (after loading what was valid), or None."""
     counts = summary.counts
-    if not counts.landed or counts.quarantined / counts.landed <= max_quarantine_share:
-        return None
-    return (
-        f"{counts.quarantined} of {counts.landed} orders of {summary.original_name} were "
-        f"quarantined ({counts.quarantined / counts.landed:.1%}, above "
-        f"{max_quarantine_share:.1%}); the {counts.loaded} valid orders were loaded. Most common "
-        "reasons: "
-        + "; ".join(f"{reason} ({count})" for reason, count in summary.top_reasons[:5])
-        + ". See: select line_number, failed_checks, raw_record from quarantine where source = "
-        f"'{summary.source}' order by line_number"
+    return quarantine_verdict(
+        what="orders",
+        landed=counts.landed,
+        loaded=counts.loaded,
+        quarantined=counts.quarantined,
+        original_name=summary.original_name,
+        source=summary.source,
+        top_reasons=summary.top_reasons,
+        max_quarantine_share=max_quarantine_share,
     )
 
 

@@ -68,7 +68,15 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class MappedColumns(_Strict):
+class ColumnTable(_Strict):
+    """A mapping's ``[columns]`` table: the file's column for each field it names."""
+
+    def named(self) -> dict[str, str]:
+        """Field -> column, for the fields the file has."""
+        return {field: column for field, column in self.model_dump().items() if column}
+
+
+class MappedColumns(ColumnTable):
     """``[columns]``: the file's column for each profile field (only ``handle`` is required)."""
 
     handle: ColumnName = Field(description="The account's handle (username, @handle).")
@@ -79,10 +87,6 @@ class MappedColumns(_Strict):
     country: ColumnName | None = Field(None, description="Country: ISO-2 or a name.")
     category: ColumnName | None = Field(None, description="Content category.")
     as_of: ColumnName | None = Field(None, description="The row's as-of date.")
-
-    def named(self) -> dict[str, str]:
-        """Field -> column, for the fields the file has."""
-        return {field: column for field, column in self.model_dump().items() if column}
 
 
 class MappedMetric(_Strict):
@@ -201,7 +205,7 @@ def read_mapping(path: Path) -> LoadedMapping:
     try:
         mapping = ImportMapping.model_validate(data)
     except ValidationError as error:
-        problems = [_problem(detail) for detail in error.errors()]
+        problems = [mapping_problem(detail) for detail in error.errors()]
         listing = "\n".join(f"  - {problem}" for problem in problems)
         count = len(problems)
         raise ImportRefused(
@@ -213,7 +217,7 @@ def read_mapping(path: Path) -> LoadedMapping:
     )
 
 
-def _problem(detail: Any) -> str:
+def mapping_problem(detail: Any) -> str:
     """One pydantic error as ``key.path: what is wrong`` (the key path as TOML writes it)."""
     where = ".".join(str(part) for part in detail["loc"] if part != "[key]") or "(file)"
     message = detail["msg"].removeprefix("Value error, ")

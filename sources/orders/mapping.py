@@ -41,7 +41,8 @@ from pydantic import (
 )
 
 from sources.files.errors import ImportRefused
-from sources.files.mapping import _problem as toml_problem
+from sources.files.mapping import ColumnTable
+from sources.files.mapping import mapping_problem as toml_problem
 
 MAPPINGS_DIR = Path(__file__).resolve().parent / "mappings"
 DEFAULT_MAPPING = "shopify"
@@ -53,7 +54,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class OrderColumns(_Strict):
+class OrderColumns(ColumnTable):
     """``[columns]``: the file's column for each order field."""
 
     order_id: ColumnName = Field(description="The order's id, unique in the shop.")
@@ -69,10 +70,6 @@ class OrderColumns(_Strict):
     refunded_amount: ColumnName | None = Field(None, description="Refunded so far.")
     landing_url: ColumnName | None = Field(None, description="The page the shopper landed on.")
     financial_status: ColumnName | None = Field(None, description="paid, refunded, ...")
-
-    def named(self) -> dict[str, str]:
-        """Field -> column, for the fields the file has."""
-        return {field: column for field, column in self.model_dump().items() if column}
 
 
 class OrderMapping(_Strict):
