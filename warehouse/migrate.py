@@ -2,8 +2,8 @@
 
 The pending migrations are applied in one labelled commit (a new lake is created in one
 snapshot, at a third of the time of one commit each). Two workers opening a new lake at the same
-moment may race to apply the same migration: the loser's commit conflicts, and it reads what the
-winner applied and goes on.
+moment may race to apply the same migration: the loser's commit conflicts (or finds a table it
+creates already there), and it reads what the winner applied and goes on.
 """
 
 from __future__ import annotations
@@ -53,7 +53,12 @@ def apply_migrations(connection: duckdb.DuckDBPyConnection) -> list[Migration]:
             if pending:
                 _apply(connection, pending)
             return pending
-        except duckdb.TransactionException:
+        except (duckdb.TransactionException, duckdb.CatalogException) as error:
+            # Another worker applied them meanwhile: its commit conflicts with ours, or (when it
+            # committed between our reading schema_migrations and our first statement) the
+            # table we create is already there. Either way, read again what is pending.
+            if isinstance(error, duckdb.CatalogException) and "already exists" not in str(error):
+                raise
             conflicts += 1
             if conflicts > MAX_CONFLICTS:
                 raise
