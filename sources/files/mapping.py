@@ -31,7 +31,7 @@ import tomllib
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -187,6 +187,18 @@ class LoadedMapping:
 
 def read_mapping(path: Path) -> LoadedMapping:
     """Parse and validate the mapping at ``path``; :class:`ImportRefused` lists every problem."""
+    payload, mapping = read_toml_model(path, ImportMapping, "mapping")
+    return LoadedMapping(
+        name=path.stem, sha256=hashlib.sha256(payload).hexdigest(), path=path, mapping=mapping
+    )
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def read_toml_model(path: Path, model: type[Model], what: str) -> tuple[bytes, Model]:
+    """The TOML file at ``path`` (its bytes) validated as ``model``; :class:`ImportRefused` says
+    why not, listing every problem. Numbers with a fraction are read as Decimal: 0.1 stays 0.1."""
     try:
         payload = path.read_bytes()
     except FileNotFoundError:
@@ -194,7 +206,6 @@ def read_mapping(path: Path) -> LoadedMapping:
     except IsADirectoryError:
         raise ImportRefused(f"mapping {path} is a directory, not a TOML file") from None
     try:
-        # Decimal, not float: a max of 0.1 stays 0.1.
         data = tomllib.loads(payload.decode("utf-8"), parse_float=Decimal)
     except UnicodeDecodeError as error:
         raise ImportRefused(
@@ -203,18 +214,15 @@ def read_mapping(path: Path) -> LoadedMapping:
     except tomllib.TOMLDecodeError as error:
         raise ImportRefused(f"mapping {path} is not valid TOML: {error}") from None
     try:
-        mapping = ImportMapping.model_validate(data)
+        return payload, model.model_validate(data)
     except ValidationError as error:
         problems = [mapping_problem(detail) for detail in error.errors()]
         listing = "\n".join(f"  - {problem}" for problem in problems)
         count = len(problems)
         raise ImportRefused(
-            f"mapping {path} is refused ({count} problem{'s' if count != 1 else ''}); fix "
+            f"{what} {path} is refused ({count} problem{'s' if count != 1 else ''}); fix "
             f"{'them' if count != 1 else 'it'} and re-run:\n{listing}"
         ) from None
-    return LoadedMapping(
-        name=path.stem, sha256=hashlib.sha256(payload).hexdigest(), path=path, mapping=mapping
-    )
 
 
 def mapping_problem(detail: Any) -> str:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-import tomllib
 import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,14 +34,12 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
 from sources.files.errors import ImportRefused
-from sources.files.mapping import ColumnTable
-from sources.files.mapping import mapping_problem as toml_problem
+from sources.files.mapping import ColumnTable, read_toml_model
 
 MAPPINGS_DIR = Path(__file__).resolve().parent / "mappings"
 DEFAULT_MAPPING = "shopify"
@@ -156,30 +153,7 @@ class LoadedOrderMapping:
 
 def read_order_mapping(path: Path) -> LoadedOrderMapping:
     """Parse and validate the mapping at ``path``; :class:`ImportRefused` lists every problem."""
-    try:
-        payload = path.read_bytes()
-    except FileNotFoundError:
-        raise ImportRefused(f"mapping {path} does not exist") from None
-    except IsADirectoryError:
-        raise ImportRefused(f"mapping {path} is a directory, not a TOML file") from None
-    try:
-        data = tomllib.loads(payload.decode("utf-8"))
-    except UnicodeDecodeError as error:
-        raise ImportRefused(
-            f"mapping {path} is not UTF-8 text (byte {error.start}): save it as UTF-8"
-        ) from None
-    except tomllib.TOMLDecodeError as error:
-        raise ImportRefused(f"mapping {path} is not valid TOML: {error}") from None
-    try:
-        mapping = OrderMapping.model_validate(data)
-    except ValidationError as error:
-        problems = [toml_problem(detail) for detail in error.errors()]
-        listing = "\n".join(f"  - {problem}" for problem in problems)
-        count = len(problems)
-        raise ImportRefused(
-            f"order mapping {path} is refused ({count} problem{'s' if count != 1 else ''}); "
-            f"fix {'them' if count != 1 else 'it'} and re-run:\n{listing}"
-        ) from None
+    payload, mapping = read_toml_model(path, OrderMapping, "order mapping")
     return LoadedOrderMapping(
         name=path.stem, sha256=hashlib.sha256(payload).hexdigest(), mapping=mapping
     )
