@@ -32,7 +32,7 @@ from schemas.warehouse import (
     FactPostMetrics,
     FactProfileDaily,
 )
-from sources.landing import LandingManifest, read_landed_batches
+from sources.landing import LandingManifest, read_landed_frames
 from transforms.facts import (
     dim_post,
     empty_schema,
@@ -177,15 +177,23 @@ class _Parents:
     def __init__(self) -> None:
         self._valid: list[pl.DataFrame] = []
         self._rejected: list[pl.DataFrame] = []
+        self._split: ContractSplit | None = None
 
     def add(self, split: ContractSplit) -> None:
         self._valid.append(split.valid.select(self.KEY))
         self._rejected.append(split.rejected.select(*self.KEY, FAILED_CHECKS))
+        self._split = None
 
     def split(self) -> ContractSplit:
+        """Every parent added so far (gathered once, then reused by each batch of children)."""
+        if self._split is None:
+            self._split = self._gathered()
+        return self._split
+
+    def _gathered(self) -> ContractSplit:
         empty = pl.DataFrame(schema=dict.fromkeys(self.KEY, pl.String))
         return ContractSplit(
-            valid=pl.concat([empty, *self._valid]),
+            valid=pl.concat([empty, *self._valid]).unique(maintain_order=True),
             rejected=pl.concat(
                 [
                     empty.with_columns(pl.lit([], pl.List(pl.String)).alias(FAILED_CHECKS)),
@@ -208,11 +216,8 @@ def _parsed_batches(
     landed = manifest.file_for(entity)
     paths = json_paths(contract)
     carried: pl.DataFrame | None = None
-    for numbers, texts in read_landed_batches(raw_dir, landed, batch_rows):
-        lines = pl.DataFrame(
-            {"landed_file": landed.path, "line_number": numbers, "raw_record": texts},
-            schema={"landed_file": pl.String, "line_number": pl.Int64, "raw_record": pl.String},
-        )
+    for lines in read_landed_frames(raw_dir, landed, batch_rows):
+        lines = lines.select(pl.lit(landed.path).alias("landed_file"), "line_number", "raw_record")
         parsed = parse_landed_records(lines.lazy(), paths).collect()
         if carried is not None:
             parsed = pl.concat([carried, parsed])

@@ -38,7 +38,9 @@ def quarantine_dependents(
     profile at all that day goes too: ``profile: none landed for this account and date``.
     """
     keys = list(on)
-    valid_parents = parents.valid.select(keys).unique()
+    # Only the parents of this batch's children: the parents may be the whole night's accounts.
+    children_keys = children.valid.select(keys).unique()
+    valid_parents = parents.valid.select(keys).join(children_keys, on=keys, how="semi").unique()
     parent_failures = (
         parents.rejected.join(valid_parents, on=keys, how="anti")
         .select(*keys, pl.col(FAILED_CHECKS).alias("parent_failures"))

@@ -89,8 +89,8 @@ def split(model: type[LandedRecord], *lines: str) -> tuple[list[int], list[list[
         (
             RawInstagramMedia,
             {**MEDIA, "like_count": 10**30},
-            # polars reads an integer beyond 64 bits as a float, and shows it so
-            "like_count: implausible count (1e+30 > 10^10)",
+            # the integer as it was sent, all 31 digits
+            "like_count: implausible count (1000000000000000000000000000000 > 10^10)",
         ),
         (RawInstagramMedia, {**MEDIA, "like_count": -3}, "like_count: negative count (-3)"),
         (
