@@ -10,7 +10,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 
-.PHONY: install browser postgres demo sql up down test test-all lint format docs lock clean
+.PHONY: install browser postgres demo sql up down test test-all bench lint format docs lock clean
 
 install: $(INSTALLED)
 
@@ -56,6 +56,11 @@ test: install lint browser postgres
 
 test-all: install lint browser postgres
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+# The benchmarks of docs/performance.md (about an hour); `make bench QUICK=1` runs every part at a
+# tiny scale in a minute or two and writes nothing: it only checks that the benchmark still works.
+bench: install
+	$(BIN)/python -m bench.run $(if $(QUICK),--quick)
 
 # Regenerate docs/data_dictionary.md from the comments in a freshly migrated lake.
 docs: install
