@@ -18,7 +18,6 @@ import argparse
 import json
 import sys
 import tempfile
-from pathlib import Path
 from typing import Any
 
 from bench.measure import load_average, machine, run_measured, write_section
@@ -183,14 +182,14 @@ def markdown(results: dict[str, Any]) -> str:
     if "versus_floor" in found:
         target = found["versus_floor"]
         lines.append(
-            f"- ours ÷ floor at SF={target['sf']:g}: **{target['ratio']:.2f}×** "
-            f"(target ≤ {target['target']:g}×)."
+            f"- ours ÷ floor at SF={target['sf']:g}: **{target['ratio']:.2f}x** "
+            f"(target ≤ {target['target']:g}x)."
         )
     if "versus_alternative" in found:
         target = found["versus_alternative"]
         lines.append(
             f"- alternative ÷ ours at SF={target['sf']:g}, the largest scale both finish: "
-            f"**{target['ratio']:,.0f}×** (target ≥ {target['target']:g}×)."
+            f"**{target['ratio']:,.0f}x** (target ≥ {target['target']:g}x)."
         )
     if "peak" in found:
         target = found["peak"]
@@ -206,17 +205,17 @@ def markdown(results: dict[str, Any]) -> str:
 
 
 def _seconds(run: dict[str, Any] | None) -> str:
-    return "–" if run is None else f"{run['seconds']:,.1f} s"
+    return "-" if run is None else f"{run['seconds']:,.1f} s"
 
 
 def _ratio(numerator: dict[str, Any] | None, denominator: dict[str, Any] | None) -> str:
     if numerator is None or denominator is None:
-        return "–"
-    return f"{numerator['seconds'] / denominator['seconds']:,.2f}×"
+        return "-"
+    return f"{numerator['seconds'] / denominator['seconds']:,.2f}x"
 
 
 def _mib(run: dict[str, Any] | None) -> str:
-    return "–" if run is None else f"{run['peak_rss_bytes'] / 2**20:,.0f} MiB"
+    return "-" if run is None else f"{run['peak_rss_bytes'] / 2**20:,.0f} MiB"
 
 
 def chart(results: dict[str, Any]) -> str:
@@ -235,7 +234,7 @@ def chart(results: dict[str, Any]) -> str:
     return log_log_lines(
         series,
         title="Validate + transform + load of one day",
-        x_label="accounts (SF × 100,000)",
+        x_label="accounts (SF x 100,000)",
         y_label="seconds",
     )
 
