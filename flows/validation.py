@@ -32,7 +32,7 @@ from schemas.warehouse import (
     FactPostMetrics,
     FactProfileDaily,
 )
-from sources.landing import LandingManifest, read_landed_frames
+from sources.landing import LandingManifest, verify_landed_file
 from transforms.facts import (
     dim_post,
     empty_schema,
@@ -43,7 +43,7 @@ from transforms.facts import (
     merged_sightings,
 )
 from transforms.quarantine import quarantine_conflicting_duplicates, quarantine_dependents
-from transforms.raw_records import parse_landed_records
+from transforms.raw_records import parse_landed_records, read_landed_lines
 from warehouse.crashpoints import crash_point
 
 FACT_BUILDERS = {
@@ -216,7 +216,7 @@ def _parsed_batches(
     landed = manifest.file_for(entity)
     paths = json_paths(contract)
     carried: pl.DataFrame | None = None
-    for lines in read_landed_frames(raw_dir, landed, batch_rows):
+    for lines in read_landed_lines(verify_landed_file(raw_dir, landed), batch_rows):
         lines = lines.select(pl.lit(landed.path).alias("landed_file"), "line_number", "raw_record")
         parsed = parse_landed_records(lines.lazy(), paths).collect()
         if carried is not None:

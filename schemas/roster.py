@@ -7,7 +7,7 @@ ever data (a value in a row, a query parameter): never part of a path.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandera.polars as pa
@@ -127,20 +127,14 @@ class RosterSplit:
     problems: list[RosterProblem]
 
 
-def split_roster(rows: Sequence[Mapping[str, str]]) -> RosterSplit:
+def split_roster(rows: pl.DataFrame) -> RosterSplit:
     """The valid accounts of the roster's text rows, and each bad line with its reasons.
 
-    ``rows`` are ``sources.roster.read_roster_rows``' (text, with ``line_number``). A handle
-    listed twice on a platform runs once, from its first line; the later lines are problems.
+    ``rows`` are ``sources.roster.read_roster_rows``' (text columns and ``line_number``). A
+    handle listed twice on a platform runs once, from its first line; the later lines are
+    problems.
     """
-    frame = pl.DataFrame(
-        [
-            {column: row.get(column, "") for column in (*ROSTER_TEXT_COLUMNS, "line_number")}
-            for row in rows
-        ],
-        schema={**dict.fromkeys(ROSTER_TEXT_COLUMNS, pl.String), "line_number": pl.String},
-    ).with_columns(
-        pl.col("line_number").cast(pl.Int64),
+    frame = rows.select(*ROSTER_TEXT_COLUMNS, pl.col("line_number").cast(pl.Int64)).with_columns(
         pl.col("country", "category").replace("", None),
     )
     judged = frame.with_columns(_line_reasons().alias("reasons"))

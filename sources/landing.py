@@ -27,11 +27,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-import polars as pl
-
 MANIFESTS = "_manifests"
-# Landed files are read this many decompressed bytes at a time.
-_READ_BLOCK_BYTES = 16 << 20
 
 
 class LandingError(RuntimeError):
@@ -282,55 +278,21 @@ def read_landed_batches(
     raw_dir: Path, landed: LandedFile, batch_lines: int
 ) -> Iterator[tuple[list[int], list[str]]]:
     """``(line numbers, raw JSON texts)`` of a landed file, ``batch_lines`` at a time."""
-    for frame in read_landed_frames(raw_dir, landed, batch_lines):
-        yield frame["line_number"].to_list(), frame["raw_record"].to_list()
-
-
-def read_landed_frames(
-    raw_dir: Path, landed: LandedFile, batch_lines: int
-) -> Iterator[pl.DataFrame]:
-    """The non-empty lines of a landed file as frames of ``line_number`` (1-based) and
-    ``raw_record``, ``batch_lines`` at a time, after checking the file's checksum.
-
-    The file is decompressed a block at a time and each block split into lines by Polars, so no
-    Python object is made per line.
-    """
     path = verify_landed_file(raw_dir, landed)
-    first_line = 1
-    pending: list[pl.DataFrame] = []
-    pending_rows = 0
-    tail = b""
-    with gzip.open(path, "rb") as stream:
-        while True:
-            block = stream.read(_READ_BLOCK_BYTES)
-            text = tail + block
-            end = len(text) if not block else text.rfind(b"\n") + 1
-            tail = text[end:]
-            if end:
-                lines = _lines_frame(text[:end], first_line)
-                first_line += lines.height
-                lines = lines.filter(pl.col("raw_record") != "")
-                pending.append(lines)
-                pending_rows += lines.height
-            while pending_rows >= batch_lines or (not block and pending_rows):
-                joined = pl.concat(pending)
-                yield joined.head(batch_lines)
-                rest = joined.slice(batch_lines)
-                pending, pending_rows = ([rest] if rest.height else []), rest.height
-            if not block:
-                return
-
-
-def _lines_frame(text: bytes, first_line: int) -> pl.DataFrame:
-    """The lines of ``text`` (without their newlines), numbered from ``first_line``."""
-    lines = pl.Series("raw_record", [text.decode("utf-8")]).str.strip_suffix("\n")
-    return (
-        lines.str.split("\n")
-        .explode()
-        .to_frame()
-        .with_row_index("line_number", offset=first_line)
-        .select(pl.col("line_number").cast(pl.Int64), "raw_record")
-    )
+    numbers: list[int] = []
+    texts: list[str] = []
+    with gzip.open(path, "rt", encoding="utf-8", newline="\n") as lines:
+        for line_number, line in enumerate(lines, start=1):
+            text = line.rstrip("\n")
+            if not text:
+                continue
+            numbers.append(line_number)
+            texts.append(text)
+            if len(texts) == batch_lines:
+                yield numbers, texts
+                numbers, texts = [], []
+    if texts:
+        yield numbers, texts
 
 
 def read_landed_lines(raw_dir: Path, landed: LandedFile) -> Iterator[tuple[int, str]]:

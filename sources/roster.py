@@ -14,6 +14,8 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
+
 ROSTER_COLUMNS = ("platform", "handle", "connected", "country", "category")
 
 
@@ -32,8 +34,13 @@ class TrackedAccount:
     category: str | None = None
 
 
-def read_roster_rows(path: Path) -> list[dict[str, str]]:
-    """Read the roster CSV as raw text rows, each with its ``line_number`` for error messages."""
+def read_roster_rows(path: Path) -> pl.DataFrame:
+    """Read the roster CSV as text columns (``ROSTER_COLUMNS``, stripped; empty when absent)
+    and each row's ``line_number`` for error messages; blank lines are skipped.
+
+    The cells are gathered column by column, never as an object per row: a roster of a million
+    accounts is a few arrays.
+    """
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -41,19 +48,36 @@ def read_roster_rows(path: Path) -> list[dict[str, str]]:
             f"roster file {path} does not exist: set INFLUENCERS_ROSTER_PATH to your roster CSV "
             f"(columns: {', '.join(ROSTER_COLUMNS)})"
         ) from None
-    reader = csv.DictReader(text.splitlines())
-    header = tuple(name.strip() for name in (reader.fieldnames or ()))
+    reader = csv.reader(text.splitlines())
+    header = [name.strip() for name in next(reader, [])]
     missing = [column for column in ROSTER_COLUMNS[:3] if column not in header]
     if missing:
         raise RosterFileError(
             f"{path}: line 1: header lacks column(s) {', '.join(missing)}; expected "
             f"{', '.join(ROSTER_COLUMNS)}"
         )
-    rows = []
+    # The last of a repeated header name wins, as with csv.DictReader.
+    positions = [
+        len(header) - 1 - header[::-1].index(column) if column in header else None
+        for column in ROSTER_COLUMNS
+    ]
+    cells: list[list[str]] = [[] for _ in ROSTER_COLUMNS]
+    line_numbers: list[int] = []
     for row in reader:
-        cleaned = {column: (row.get(column) or "").strip() for column in ROSTER_COLUMNS}
-        if not any(cleaned.values()):
+        values = [
+            row[position].strip() if position is not None and position < len(row) else ""
+            for position in positions
+        ]
+        if not any(values):
             continue
+        for column, value in zip(cells, values, strict=True):
+            column.append(value)
         # line_num counts physical lines, so blank lines and quoted newlines keep numbers true.
-        rows.append({**cleaned, "line_number": str(reader.line_num)})
-    return rows
+        line_numbers.append(reader.line_num)
+    return pl.DataFrame(
+        {
+            **{name: column for name, column in zip(ROSTER_COLUMNS, cells, strict=True)},
+            "line_number": line_numbers,
+        },
+        schema={**dict.fromkeys(ROSTER_COLUMNS, pl.String), "line_number": pl.Int64},
+    )

@@ -9,7 +9,8 @@ The text of a field is the same either way: a string's value, a number's or an o
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import TypeVar
 
 import duckdb
@@ -32,6 +33,40 @@ _NOT_AN_OBJECT_STRING = r'[{,]\s*"_not_an_object"\s*:\s*("(?:[^"\\]|\\.)*")'
 EXCERPT_CHARS = 60
 _ORDER = "__order"
 _READABLE = "__readable"
+
+
+def read_landed_lines(path: Path, batch_lines: int) -> Iterator[pl.DataFrame]:
+    """The non-empty lines of a landed file (gzipped JSON lines) as frames of ``line_number``
+    (1-based) and ``raw_record``, about ``batch_lines`` at a time.
+
+    DuckDB decompresses and splits the file, streaming: no Python object is made per line and
+    no more than a batch is held. Every line is one column: JSON text holds no raw control
+    character, so the \\x01 delimiter never occurs in a landed line (a line that held one would
+    stop the read with DuckDB's error naming the line, rather than be cut). Quoting is off, so a
+    line is taken exactly as written.
+    """
+    reader = duckdb.connect()
+    try:
+        lines = reader.execute(
+            """
+            select raw_record from read_csv(
+                $path, columns = {'raw_record': 'VARCHAR'}, header = false, delim = '\x01',
+                quote = '', escape = '', new_line = '\\n', auto_detect = false
+            )
+            """,
+            {"path": str(path)},
+        ).to_arrow_reader(batch_lines)
+        first_line = 1
+        for batch in lines:
+            frame = pl.DataFrame(pl.from_arrow(batch)).with_row_index(
+                "line_number", offset=first_line
+            )
+            first_line += frame.height
+            yield frame.select(pl.col("line_number").cast(pl.Int64), "raw_record").filter(
+                pl.col("raw_record").is_not_null() & (pl.col("raw_record") != "")
+            )
+    finally:
+        reader.close()
 
 
 def parse_landed_records(lines: pl.LazyFrame, json_paths: Mapping[str, str]) -> pl.LazyFrame:

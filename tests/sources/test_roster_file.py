@@ -18,14 +18,14 @@ def test_rows_keep_their_line_numbers_and_skip_blank_lines(tmp_path: Path) -> No
 
     rows = read_roster_rows(roster)
 
-    assert rows == [
+    assert rows.to_dicts() == [
         {
             "platform": "instagram",
             "handle": "maya.bakes",
             "connected": "true",
             "country": "GB",
             "category": "food",
-            "line_number": "2",
+            "line_number": 2,
         },
         {
             "platform": "instagram",
@@ -33,7 +33,7 @@ def test_rows_keep_their_line_numbers_and_skip_blank_lines(tmp_path: Path) -> No
             "connected": "false",
             "country": "",
             "category": "",
-            "line_number": "4",
+            "line_number": 4,
         },
     ]
 
