@@ -226,7 +226,7 @@ class Settings(BaseSettings):
     )
     http_concurrency: int = Field(4, ge=1, description="Accounts fetched at once per source.")
     validation_batch_rows: int = Field(
-        20_000, ge=1, description="Landed records validated per batch (bounds memory)."
+        100_000, ge=1, description="Landed records validated per batch (bounds memory)."
     )
 
     @field_validator("schedule_timezone")

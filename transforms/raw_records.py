@@ -79,27 +79,37 @@ def parse_landed_records(lines: pl.LazyFrame, json_paths: Mapping[str, str]) -> 
     item that was not a JSON object; NULL for a record. The rows keep their order.
     """
     raw = pl.col("raw_record")
-    readable = _where(
-        lines.with_row_index(_ORDER),
-        raw.str.contains("NaN|Infinity"),
-        _READABLE,
-        then=_quote_non_finite_literals(raw),
-        otherwise=raw,
-    )
-    fields = _with_fields(readable.collect(), json_paths).lazy()
+    frame = lines.with_row_index(_ORDER).collect()
+    non_finite = frame.select(raw.str.contains("NaN|Infinity").fill_null(False)).to_series()
+    if non_finite.any():
+        readable = (
+            _where(
+                frame.lazy(),
+                raw.str.contains("NaN|Infinity"),
+                _READABLE,
+                then=_quote_non_finite_literals(raw),
+                otherwise=raw,
+            )
+            .sort(_ORDER)
+            .collect()
+        )
+    else:  # the usual batch: nothing to rewrite, no copy of the records
+        readable = frame.with_columns(raw.alias(_READABLE))
+    fields = _with_fields(readable, json_paths)
     # A line that is not a JSON object yields no field at all: only those need a second look.
     no_field = pl.all_horizontal(pl.lit(True), *(pl.col(c).is_null() for c in json_paths))
-    return (
-        _where(
-            fields,
-            no_field | raw.str.contains(_NOT_AN_OBJECT_KEY),
+    suspect = no_field | raw.str.contains(_NOT_AN_OBJECT_KEY)
+    if not fields.select(suspect.fill_null(False).any()).item():
+        problems = fields.lazy().with_columns(pl.lit(None, dtype=pl.String).alias(RECORD_PROBLEM))
+    else:
+        problems = _where(
+            fields.lazy(),
+            suspect,
             RECORD_PROBLEM,
             then=_record_problem(pl.col(_READABLE)),
             otherwise=pl.lit(None, dtype=pl.String),
-        )
-        .sort(_ORDER)
-        .select(*PROVENANCE_COLUMNS, RECORD_PROBLEM, *json_paths)
-    )
+        ).sort(_ORDER)
+    return problems.select(*PROVENANCE_COLUMNS, RECORD_PROBLEM, *json_paths)
 
 
 def _with_fields(frame: pl.DataFrame, json_paths: Mapping[str, str]) -> pl.DataFrame:
@@ -113,22 +123,21 @@ def _with_fields(frame: pl.DataFrame, json_paths: Mapping[str, str]) -> pl.DataF
         for position, column in enumerate(json_paths, start=1)
     )
     connection = _connection()
-    connection.register("landed_lines", frame.select(_ORDER, _READABLE))
+    connection.register("landed_lines", frame.select(_READABLE))
     try:
+        # DuckDB keeps the order of the rows it reads (preserve_insertion_order is on).
         fields = connection.execute(
             f"""
-            select {_ORDER}, {columns}
-            from (
-                select {_ORDER}, try(json_extract_string({_READABLE}, $paths)) as fields
-                from landed_lines
-            )
-            order by {_ORDER}
+            select {columns}
+            from (select try(json_extract_string({_READABLE}, $paths)) as fields from landed_lines)
             """,
             {"paths": paths},
         ).pl()
     finally:
         connection.unregister("landed_lines")
-    return frame.join(fields, on=_ORDER, how="left", maintain_order="left")
+    if fields.height != frame.height:
+        raise RuntimeError(f"read {fields.height} rows of fields from {frame.height} lines")
+    return frame.hstack(fields)
 
 
 _LOCAL = threading.local()
