@@ -25,7 +25,9 @@ import sources.tiktok
 import sources.youtube
 from flows.settings import Settings
 from schemas.raw import RAW_CONTRACTS, LandedRecord
+from simulator.graph import USAGE_WINDOW_SECONDS as SIMULATED_GRAPH_USAGE_WINDOW
 from sources.http import HttpPolicy
+from sources.instagram.client import USAGE_WINDOW_SECONDS as GRAPH_USAGE_WINDOW
 from sources.tiktok.tokens import CreatorTokens, TokenStore
 from transforms.audience import split_incomplete_breakdowns
 from transforms.staging import instagram as instagram_staging
@@ -91,16 +93,19 @@ def http_policy(settings: Settings) -> HttpPolicy:
 def _instagram_config(
     settings: Settings, url: str, secret: str, partition_date: dt.date
 ) -> sources.instagram.Config:
+    simulated = settings.instagram.supports_as_of or settings.uses_simulator("instagram")
     return sources.instagram.Config(
         base_url=url,
         access_token=secret,
         app_user_id=settings.instagram.account_id,
         api_version=settings.instagram.api_version,
-        sends_as_of=settings.instagram.supports_as_of or settings.uses_simulator("instagram"),
+        sends_as_of=simulated,
         http=http_policy(settings),
         page_size=settings.instagram.page_size,
         lookback_days=settings.post_lookback_days,
         fetch_audience=partition_date.weekday() in settings.audience_weekdays,
+        # The simulated platforms count the Graph API's budget over a minute, not an hour.
+        usage_window_seconds=SIMULATED_GRAPH_USAGE_WINDOW if simulated else GRAPH_USAGE_WINDOW,
     )
 
 

@@ -28,7 +28,12 @@ from fastapi import APIRouter, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from simulator.faults import NO_FAULTS, OTHER_LOOPBACK_HOST, FaultConfig
-from simulator.graph import DEFAULT_CALLS_PER_MINUTE_BUDGET, GRAPH_ACCOUNT_FAULTS, graph_router
+from simulator.graph import (
+    DEFAULT_CALLS_PER_MINUTE_BUDGET,
+    GRAPH_ACCOUNT_FAULTS,
+    USAGE_WINDOW_SECONDS,
+    graph_router,
+)
 from simulator.tiktok import TIKTOK_ACCOUNT_FAULTS, TikTokAccess, tiktok_router
 from simulator.world import SimulatedWorld
 from simulator.youtube import CHANNEL_FAULTS, youtube_router
@@ -46,12 +51,14 @@ Faults = FaultConfig | Mapping[str, FaultConfig]
 class PlatformAccess:
     """What `create_app` was given: each dialect's credential (None: that dialect is not
     served), the Graph API's per-minute call budget (its usage headers) and the TikTok app's
-    client key and secret, with how its dialect behaves (`TikTokAccess`)."""
+    client key and secret, with how its dialect behaves (`TikTokAccess`). The Graph budget's
+    window is a minute unless a benchmark asks for a shorter one (`usage_window_seconds`)."""
 
     access_token: str = field(repr=False)
     youtube_api_key: str | None = field(default=None, repr=False)
     calls_per_minute_budget: int = DEFAULT_CALLS_PER_MINUTE_BUDGET
     tiktok: TikTokAccess | None = None
+    usage_window_seconds: float = USAGE_WINDOW_SECONDS
 
     def credentials(self) -> tuple[str, ...]:
         tiktok = (
@@ -88,6 +95,7 @@ def _graph_dialect(world: SimulatedWorld, access: PlatformAccess, faults: FaultC
         access_token=access.access_token,
         faults=faults,
         calls_per_minute_budget=access.calls_per_minute_budget,
+        usage_window_seconds=access.usage_window_seconds,
     )
 
 
@@ -138,13 +146,16 @@ def create_app(
     tiktok: TikTokAccess | None = None,
     faults: Faults = NO_FAULTS,
     calls_per_minute_budget: int = DEFAULT_CALLS_PER_MINUTE_BUDGET,
+    usage_window_seconds: float = USAGE_WINDOW_SECONDS,
 ) -> FastAPI:
     """Every dialect of `DIALECTS` whose credential was given, over one `world`.
 
     ValueError when a credential is given for a dialect this simulator does not have, or
     when `faults` names an unknown dialect, fault or account.
     """
-    access = PlatformAccess(access_token, youtube_api_key, calls_per_minute_budget, tiktok)
+    access = PlatformAccess(
+        access_token, youtube_api_key, calls_per_minute_budget, tiktok, usage_window_seconds
+    )
     if not access_token:
         raise ValueError("access_token must not be empty")
     served = served_dialects(access)

@@ -24,7 +24,7 @@ from datetime import date
 from types import FrameType
 
 from simulator.faults import FaultConfig
-from simulator.graph import DEFAULT_CALLS_PER_MINUTE_BUDGET
+from simulator.graph import DEFAULT_CALLS_PER_MINUTE_BUDGET, USAGE_WINDOW_SECONDS
 from simulator.server import (
     ACCESS_TOKEN_ENV,
     TIKTOK_CLIENT_KEY_ENV,
@@ -69,6 +69,7 @@ def _serve(world: SimulatedWorld, arguments: argparse.Namespace) -> int:
         host=arguments.host,
         port=arguments.port,
         calls_per_minute_budget=arguments.calls_per_minute_budget,
+        usage_window_seconds=arguments.usage_window_seconds,
     ).start()
     stopping = threading.Event()
 
@@ -135,6 +136,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--calls-per-minute-budget", type=int, default=DEFAULT_CALLS_PER_MINUTE_BUDGET
+    )
+    serve.add_argument(
+        "--usage-window-seconds",
+        type=float,
+        default=USAGE_WINDOW_SECONDS,
+        help="window of the Graph API's call budget; shorter than a minute for benchmarks only",
     )
     serve.add_argument(
         "--tiktok-access-token-seconds",

@@ -60,6 +60,7 @@ import contextvars
 import hashlib
 import json
 import logging
+import math
 import random
 import re
 import secrets
@@ -84,6 +85,8 @@ log = logging.getLogger(__name__)
 DEFAULT_CALLS_PER_MINUTE_BUDGET = 100_000
 DEFAULT_MEDIA_LIMIT = 25
 MAX_MEDIA_LIMIT = 100
+# The sliding window the call budget is counted over. A shorter one is for benchmarks only: a run
+# of a minute then spans many windows (`graph_router`'s usage_window_seconds).
 USAGE_WINDOW_SECONDS = 60.0
 
 GRAPH_ACCOUNT_FAULTS = frozenset(
@@ -160,15 +163,21 @@ def graph_router(
     access_token: str,
     faults: FaultConfig = NO_FAULTS,
     calls_per_minute_budget: int = DEFAULT_CALLS_PER_MINUTE_BUDGET,
+    usage_window_seconds: float = USAGE_WINDOW_SECONDS,
 ) -> APIRouter:
     """The Graph API dialect over `world`, accepting `access_token` (mount it at the root:
     its paths are /v<major>.<minor>/<id>[/insights]).
+
+    The usage headers report the calls of the last `usage_window_seconds` (a minute) against
+    `calls_per_minute_budget`; beyond it, calls fail with code 4. A window shorter than a
+    minute is for benchmarks: the budget is then counted per that window, and
+    `estimated_time_to_regain_access` (minutes) is that window, in fractions of a minute.
 
     Every path under the router answers, in the Graph dialect: an unknown path or method
     is a Graph error, never FastAPI's own JSON. ValueError for an account fault whose
     name is not in `GRAPH_ACCOUNT_FAULTS` or whose handle the world does not have.
     """
-    api = _GraphApi(world, access_token, faults, calls_per_minute_budget)
+    api = _GraphApi(world, access_token, faults, calls_per_minute_budget, usage_window_seconds)
     router = APIRouter()
 
     async def answer_get(request: Request) -> Response:
@@ -241,6 +250,7 @@ class _Usage:
     app_percent: int
     business_key: str | None
     business_percent: int
+    regain_minutes: float = 1
 
     @property
     def exceeded(self) -> bool:
@@ -260,7 +270,7 @@ class _Usage:
                 "total_cputime": self.business_percent,
                 "total_time": self.business_percent,
                 # In minutes, as the real header reports it.
-                "estimated_time_to_regain_access": 1 if self.exceeded else 0,
+                "estimated_time_to_regain_access": self.regain_minutes if self.exceeded else 0,
             }
             headers["X-Business-Use-Case-Usage"] = json.dumps({self.business_key: [entry]})
         return headers
@@ -269,12 +279,17 @@ class _Usage:
 class _UsageMeter:
     """Counts calls over a sliding minute, for the app and per business use case."""
 
-    def __init__(self, calls_per_minute_budget: int) -> None:
+    def __init__(self, calls_per_minute_budget: int, window_seconds: float) -> None:
         self._budget = calls_per_minute_budget
+        self._window = window_seconds
+        # The real header counts whole minutes; a benchmark's shorter window, a fraction of one.
+        self._regain_minutes = (
+            math.ceil(window_seconds / 60) if window_seconds >= 60 else window_seconds / 60
+        )
         self._lock = threading.Lock()
         self._app_calls: deque[float] = deque()
         self._business_calls: dict[str, deque[float]] = {}
-        self._next_sweep = time.monotonic() + USAGE_WINDOW_SECONDS
+        self._next_sweep = time.monotonic() + window_seconds
 
     def record(self, business_key: str | None) -> _Usage:
         now = time.monotonic()
@@ -290,6 +305,7 @@ class _UsageMeter:
             app_percent=self._percent(app_count),
             business_key=business_key,
             business_percent=self._percent(business_count),
+            regain_minutes=self._regain_minutes,
         )
 
     def _percent(self, calls: int) -> int:
@@ -298,15 +314,14 @@ class _UsageMeter:
     def _forget_idle_accounts(self, now: float) -> None:
         # One entry per account asked about in the last minute, not per account ever asked
         # about: a night over 50,000 creators would otherwise keep 50,000 of them.
-        idle_since = now - USAGE_WINDOW_SECONDS
+        idle_since = now - self._window
         for key in [key for key, calls in self._business_calls.items() if calls[-1] <= idle_since]:
             del self._business_calls[key]
-        self._next_sweep = now + USAGE_WINDOW_SECONDS
+        self._next_sweep = now + self._window
 
-    @staticmethod
-    def _count(calls: deque[float], now: float) -> int:
+    def _count(self, calls: deque[float], now: float) -> int:
         calls.append(now)
-        while calls[0] <= now - USAGE_WINDOW_SECONDS:
+        while calls[0] <= now - self._window:
             calls.popleft()
         return len(calls)
 
@@ -390,15 +405,18 @@ class _GraphApi:
         access_token: str,
         faults: FaultConfig,
         calls_per_minute_budget: int,
+        usage_window_seconds: float = USAGE_WINDOW_SECONDS,
     ) -> None:
         if not access_token:
             raise ValueError("access_token must not be empty")
         if calls_per_minute_budget < 1:
             raise ValueError("calls_per_minute_budget must be positive")
+        if usage_window_seconds <= 0:
+            raise ValueError("usage_window_seconds must be positive")
         self._world = world
         self._access_token = access_token
         self._faults = faults
-        self._usage = _UsageMeter(calls_per_minute_budget)
+        self._usage = _UsageMeter(calls_per_minute_budget, usage_window_seconds)
         self._injector = _FaultInjector(faults)
         self._account_faults = _checked_account_faults(world, faults)
         _quiet_unfinished_answers()

@@ -28,7 +28,7 @@ from simulator.app import (
     served_dialects,
 )
 from simulator.faults import NO_FAULTS, OTHER_LOOPBACK_HOST, REDIRECT_FAULT
-from simulator.graph import DEFAULT_CALLS_PER_MINUTE_BUDGET
+from simulator.graph import DEFAULT_CALLS_PER_MINUTE_BUDGET, USAGE_WINDOW_SECONDS
 from simulator.tiktok import TikTokAccess
 from simulator.world import SimulatedWorld
 
@@ -62,6 +62,8 @@ class SimulatorServer:
     `serve_forever()` serves until Ctrl-C. Also a context manager. `faults` as in
     `simulator.app.create_app`; `tiktok` (the app's client key and secret, see
     `simulator.tiktok.TikTokAccess`) serves the TikTok dialect at /tiktok.
+    `usage_window_seconds` shortens the window of the Graph API's call budget, for a benchmark
+    (see `simulator.graph.graph_router`).
     """
 
     def __init__(
@@ -76,13 +78,14 @@ class SimulatorServer:
         port: int = 0,
         in_process: bool = True,
         calls_per_minute_budget: int = DEFAULT_CALLS_PER_MINUTE_BUDGET,
+        usage_window_seconds: float = USAGE_WINDOW_SECONDS,
         startup_timeout_seconds: float = 120.0,
     ) -> None:
         if not access_token:
             raise ValueError("access_token must not be empty")
         self.world = world
         self._access = PlatformAccess(
-            access_token, youtube_api_key, calls_per_minute_budget, tiktok
+            access_token, youtube_api_key, calls_per_minute_budget, tiktok, usage_window_seconds
         )
         # Checked now, in either mode: a bad fault name fails here, not in a child process.
         self._faults = faults_per_dialect(faults, served_dialects(self._access))
@@ -196,6 +199,7 @@ class SimulatorServer:
             tiktok=self._access.tiktok,
             faults=self._faults,
             calls_per_minute_budget=self._access.calls_per_minute_budget,
+            usage_window_seconds=self._access.usage_window_seconds,
         )
         sockets = _listening_sockets(self._host, self._port, redirects=self._redirects())
         config = uvicorn.Config(
@@ -239,6 +243,7 @@ class SimulatorServer:
             f"--size={world.size}",
             f"--anchor={world.anchor.isoformat()}",
             f"--calls-per-minute-budget={self._access.calls_per_minute_budget}",
+            f"--usage-window-seconds={self._access.usage_window_seconds}",
             "--faults",
             json.dumps({name: faults.to_json() for name, faults in self._faults.items()}),
             "--exit-with-parent",

@@ -33,7 +33,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Self
+from typing import Any, Protocol, Self
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -103,11 +103,20 @@ class ApiError(RuntimeError):
 # (HTTP status, parsed JSON body or None when the body is not JSON) -> the error the answer
 # carries, or None when it is a good answer. Platforms put errors in 200 answers too.
 ErrorReader = Callable[[int, Any], ApiError | None]
-# Response headers -> seconds every call should pause (usage near its limit), or 0.
+# Response headers -> seconds every call should pause (the platform throttles), or 0.
 UsagePause = Callable[[Mapping[str, str]], float]
+
+
+class PacedAttempt(Protocol):
+    """What a pace hands the attempt it let through: told the answer's headers, so that a
+    platform that reports its usage in them sets the pace of the attempts to come."""
+
+    def answered(self, headers: Mapping[str, str]) -> None: ...
+
+
 # The URL of one attempt (no query string) -> a context held while the attempt is on the wire:
-# a platform's per-endpoint request budget paces every attempt, retries included.
-Pace = Callable[[str], AbstractContextManager[object]]
+# a platform's request budget paces every attempt, retries included.
+Pace = Callable[[str], AbstractContextManager[PacedAttempt | None]]
 
 
 @dataclass(frozen=True)
@@ -214,14 +223,20 @@ class JsonClient:
         deadline = time.monotonic() + self._policy.deadline_seconds
         last_error: ApiError | None = None
         for attempt in range(self._policy.max_retries + 1):
-            self._wait_while_paused(deadline)
             try:
                 waiting = time.monotonic()
-                with self._pace(url) if self._pace is not None else nullcontext():
-                    # Waiting for the budget is not the platform being slow.
+                self._wait_while_paused()
+                with self._pace(url) if self._pace is not None else nullcontext() as paced:
+                    # Waiting for the budget (its pace, or the pause the platform asked for) is
+                    # not the platform being slow.
                     deadline += time.monotonic() - waiting
                     return self._attempt(
-                        method, url, _Payload(params, json_body, form, headers), deadline, shown
+                        method,
+                        url,
+                        _Payload(params, json_body, form, headers),
+                        deadline,
+                        shown,
+                        paced,
                     )
             except ApiError as error:
                 if error.kind is not FailureKind.RETRY:
@@ -255,7 +270,13 @@ class JsonClient:
         )
 
     def _attempt(
-        self, method: str, url: str, payload: _Payload, deadline: float, shown: str
+        self,
+        method: str,
+        url: str,
+        payload: _Payload,
+        deadline: float,
+        shown: str,
+        paced: PacedAttempt | None = None,
     ) -> Any:
         current_url, current_params = url, payload.params
         for _ in range(MAX_SAME_HOST_REDIRECTS + 1):
@@ -294,6 +315,8 @@ class JsonClient:
                 body = self._read_body(response, deadline, shown)
             finally:
                 response.close()
+            if paced is not None:
+                paced.answered(response.headers)
             if self._usage_pause is not None:
                 self._pause(self._usage_pause(response.headers))
             return self._judge(response, body, shown)
@@ -375,13 +398,13 @@ class JsonClient:
         if seconds <= 0:
             return
         seconds = min(seconds, self._policy.max_wait_seconds)
-        log.warning("API usage near its limit: pausing all calls for %.1fs", seconds)
+        log.warning("API usage over its limit: pausing all calls for %.1fs", seconds)
         with self._lock:
             self._paused_until = max(self._paused_until, time.monotonic() + seconds)
 
-    def _wait_while_paused(self, deadline: float) -> None:
+    def _wait_while_paused(self) -> None:
         with self._lock:
-            until = min(self._paused_until, deadline)
+            until = self._paused_until
         remaining = until - time.monotonic()
         if remaining > 0:
             self._sleep(remaining)

@@ -4,17 +4,29 @@ The access token travels as a query parameter, as the Graph API wants; the share
 :class:`~sources.http.JsonClient` redacts it from every URL, error and log line. Graph errors come
 as ``{"error": {"code": 190, "message": ...}}``, sometimes with HTTP 200, sometimes with the code
 as a string: :func:`read_graph_error` judges them all the same way.
+
+The Graph API counts calls against budgets over a sliding window and reports, in every answer,
+only the share of each budget used (``X-App-Usage``, ``X-Business-Use-Case-Usage``); past 100 %
+calls fail with a throttling code and ``estimated_time_to_regain_access`` says when they will
+succeed again. :class:`UsageBudget` paces the night by those shares: below
+:data:`USAGE_TARGET_PCT` calls go at once; at it, the night keeps as many calls in the window as
+it has (scaled down when the share is above the target), sending the next one as its oldest
+leaves the window. A fixed pause would either overshoot the budget, and then wait for the whole
+window to drain, or leave it unused.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+import math
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from sources.http import ApiError, FailureKind, HttpPolicy, JsonClient, PlatformClient
+from sources.pacing import RequestBudget
 
 PROFILE_FIELDS = "followers_count,follows_count,media_count,username,name"
 MEDIA_FIELDS = "id,caption,like_count,comments_count,timestamp,media_type,permalink"
@@ -26,10 +38,12 @@ INVALID_TOKEN_CODE = 190
 INVALID_USER_CODE = 110
 # (#10) and (#200): the creator withdrew the insights permission, or never gave it.
 PERMISSION_CODES = frozenset({10, 200})
-# Above this share of a usage budget (X-App-Usage / X-Business-Use-Case-Usage), pause before the
-# next call rather than run into a throttling error.
-USAGE_PAUSE_THRESHOLD_PCT = 90
-USAGE_PAUSE_SECONDS = 2.0
+# The share of a usage budget (X-App-Usage / X-Business-Use-Case-Usage) the night keeps to, once
+# the answers report it: the calls in flight when it is reached stay within the rest.
+USAGE_TARGET_PCT = 95
+# The window the Graph API counts its app budget over: a rolling hour (the simulated platforms
+# count a minute).
+USAGE_WINDOW_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -46,6 +60,8 @@ class Config:
     page_size: int = 25
     lookback_days: int = 14
     fetch_audience: bool = True
+    # The sliding window the usage headers' shares are of.
+    usage_window_seconds: float = USAGE_WINDOW_SECONDS
 
 
 class GraphClient(PlatformClient):
@@ -53,12 +69,14 @@ class GraphClient(PlatformClient):
 
     def __init__(self, config: Config) -> None:
         self._config = config
+        self._usage = UsageBudget(config.usage_window_seconds)
         self._http = JsonClient(
             f"{config.base_url.rstrip('/')}/{config.api_version}/",
             config.http,
             read_graph_error,
             secrets=(config.access_token,),
             usage_pause=usage_pause_seconds,
+            pace=self._usage.slot,
         )
 
     def business_discovery(
@@ -135,12 +153,69 @@ def is_permission_error(error: ApiError) -> bool:
     return error.code is not None and _as_int(error.code) in PERMISSION_CODES
 
 
-def usage_pause_seconds(headers: Mapping[str, str]) -> float:
-    """Seconds to pause all calls, judged from the app and business use-case usage headers."""
-    pause = 0.0
+class UsageBudget:
+    """The night's calls, paced by the share of the Graph API's budgets the answers report.
+
+    Every attempt holds a slot of a :class:`~sources.pacing.RequestBudget` over the usage window;
+    each answer's highest share (app or business use case, calls or time) sets its limit: none
+    below :data:`USAGE_TARGET_PCT`, else the night's calls in the window when that attempt was
+    sent, scaled to the target (the night's own calls are what it can change).
+    """
+
+    def __init__(self, window_seconds: float) -> None:
+        self._budget = RequestBudget(None, window_seconds)
+
+    @property
+    def limit(self) -> int | None:
+        """Calls the night may have in the window; None: as many as it likes."""
+        return self._budget.limit
+
+    @contextmanager
+    def slot(self, url: str) -> Iterator[_UsageReading]:
+        with self._budget.slot() as counted:
+            yield _UsageReading(self, counted)
+
+    def answered(self, counted: int, headers: Mapping[str, str]) -> None:
+        """Set the limit from an answer to an attempt sent with ``counted`` calls in the window."""
+        percent = usage_percent(headers)
+        if percent is None:
+            return
+        if percent < USAGE_TARGET_PCT:
+            self._budget.set_limit(None)
+        else:
+            self._budget.set_limit(max(1, math.floor(counted * USAGE_TARGET_PCT / percent)))
+
+
+@dataclass(frozen=True)
+class _UsageReading:
+    """One attempt's place in the usage budget: its answer's headers go back to it."""
+
+    budget: UsageBudget
+    counted: int
+
+    def answered(self, headers: Mapping[str, str]) -> None:
+        self.budget.answered(self.counted, headers)
+
+
+def usage_percent(headers: Mapping[str, str]) -> float | None:
+    """The highest share (percent) of any budget the usage headers report; None without them."""
+    shares: list[float] = []
     app_usage = _json_header(headers, "X-App-Usage")
-    if isinstance(app_usage, dict) and _max_percent(app_usage) >= USAGE_PAUSE_THRESHOLD_PCT:
-        pause = USAGE_PAUSE_SECONDS
+    if isinstance(app_usage, dict):
+        shares.append(_max_percent(app_usage))
+    business_usage = _json_header(headers, "X-Business-Use-Case-Usage")
+    if isinstance(business_usage, dict):
+        for entries in business_usage.values():
+            for entry in entries if isinstance(entries, list) else []:
+                if isinstance(entry, dict):
+                    shares.append(_max_percent(entry))
+    return max(shares, default=None)
+
+
+def usage_pause_seconds(headers: Mapping[str, str]) -> float:
+    """Seconds to pause all calls: how long a throttled business use case says it takes to
+    regain access (``estimated_time_to_regain_access``, in minutes), else 0."""
+    pause = 0.0
     business_usage = _json_header(headers, "X-Business-Use-Case-Usage")
     if isinstance(business_usage, dict):
         for entries in business_usage.values():
@@ -150,8 +225,6 @@ def usage_pause_seconds(headers: Mapping[str, str]) -> float:
                 regain_minutes = entry.get("estimated_time_to_regain_access") or 0
                 if isinstance(regain_minutes, int | float) and regain_minutes > 0:
                     pause = max(pause, float(regain_minutes) * 60)
-                elif _max_percent(entry) >= USAGE_PAUSE_THRESHOLD_PCT:
-                    pause = max(pause, USAGE_PAUSE_SECONDS)
     return pause
 
 

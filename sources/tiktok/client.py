@@ -12,20 +12,18 @@ Errors come in two shapes. The Display API answers ``{"data": {...}, "error": {"
 both. ``log_id`` is kept in the message: TikTok's support asks for it.
 
 TikTok limits each endpoint to 600 requests in any sliding minute and answers
-429 ``rate_limit_exceeded`` beyond it. :class:`RequestBudget` paces every attempt (retries
-included) so that the platform never sees more than the budget in any window: an attempt waits
-while the budget's worth of attempts are in flight or finished within the window. A 429 still
-comes back when something else spends the same app's budget; the shared client retries it,
-honouring Retry-After.
+429 ``rate_limit_exceeded`` beyond it. A :class:`~sources.pacing.RequestBudget` per endpoint
+paces every attempt (retries included) so that the platform never sees more than the budget in
+any window: an attempt waits while the budget's worth of attempts are in flight or finished
+within the window. A 429 still comes back when something else spends the same app's budget; the
+shared client retries it, honouring Retry-After.
 """
 
 from __future__ import annotations
 
-import collections
 import datetime as dt
 import threading
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +31,7 @@ from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
 from sources.http import ApiError, FailureKind, HttpPolicy, JsonClient, PlatformClient
+from sources.pacing import RequestBudget
 
 DEFAULT_BASE_URL = "https://open.tiktokapis.com"
 USER_INFO_PATH = "v2/user/info/"
@@ -140,53 +139,6 @@ class TokenGrant:
         )
 
 
-class RequestBudget:
-    """At most ``limit`` attempts in any ``window`` seconds, as the platform counts them.
-
-    An attempt takes a slot before it is sent and keeps it, in flight, until its answer has been
-    read; the slot is then counted until ``window`` seconds after that. So when an attempt is
-    sent, every earlier attempt the platform could still count in its sliding window (those whose
-    request arrived less than ``window`` seconds before this one's) still holds a slot here, and
-    the platform never counts more than ``limit``. Below the budget nothing waits; at it, an
-    attempt waits for the oldest slot to leave the window (the shared client does not count that
-    wait against the call's deadline).
-    """
-
-    def __init__(
-        self, limit: int, window: float, *, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        if limit < 1 or window <= 0:
-            raise ValueError(f"a budget needs a positive limit and window: {limit}/{window}")
-        self.limit = limit
-        self.window = window
-        self._clock = clock
-        self._condition = threading.Condition()
-        self._in_flight = 0
-        self._finished: collections.deque[float] = collections.deque()
-
-    @contextmanager
-    def slot(self) -> Iterator[None]:
-        with self._condition:
-            while True:
-                now = self._clock()
-                while self._finished and self._finished[0] <= now - self.window:
-                    self._finished.popleft()
-                if self._in_flight + len(self._finished) < self.limit:
-                    break
-                # Until the oldest finished attempt leaves the window, or one in flight ends.
-                self._condition.wait(
-                    self._finished[0] + self.window - now if self._finished else None
-                )
-            self._in_flight += 1
-        try:
-            yield
-        finally:
-            with self._condition:
-                self._in_flight -= 1
-                self._finished.append(self._clock())
-                self._condition.notify_all()
-
-
 class EndpointBudgets:
     """One :class:`RequestBudget` per endpoint (URL path), as TikTok counts them."""
 
@@ -204,8 +156,10 @@ class EndpointBudgets:
                 budget = self._budgets[path] = RequestBudget(self._limit, self._window)
             return budget
 
-    def slot(self, url: str) -> Any:
-        return self.budget(url).slot()
+    @contextmanager
+    def slot(self, url: str) -> Iterator[None]:
+        with self.budget(url).slot():
+            yield
 
 
 class TikTokClient(PlatformClient):

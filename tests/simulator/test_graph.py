@@ -262,6 +262,27 @@ def test_exceeding_the_call_budget_is_throttled(world: SimulatedWorld) -> None:
     assert entry["estimated_time_to_regain_access"] == 1
 
 
+def test_a_benchmark_window_counts_the_budget_over_it_and_regains_within_it(
+    world: SimulatedWorld,
+) -> None:
+    handle = world.creators[0].handle
+    with SimulatorServer(
+        world,
+        access_token=TOKEN,
+        calls_per_minute_budget=4,
+        usage_window_seconds=4.0,
+        in_process=False,
+    ) as server:
+        answers = [discover(server, handle, ANCHOR, limit=1) for _ in range(5)]
+        time.sleep(4.1)
+        after_the_window = discover(server, handle, ANCHOR, limit=1)
+    assert [response.status_code for response in answers] == [200, 200, 200, 200, 400]
+    [entry] = json.loads(answers[-1].headers["X-Business-Use-Case-Usage"])[APP_USER_ID]
+    assert entry["estimated_time_to_regain_access"] == pytest.approx(4 / 60)
+    assert after_the_window.status_code == 200
+    assert json.loads(after_the_window.headers["X-App-Usage"])["call_count"] == 25
+
+
 def test_bad_dates_paths_and_methods_are_graph_errors(
     platform: SimulatorServer, world: SimulatedWorld
 ) -> None:

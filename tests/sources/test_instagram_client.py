@@ -111,10 +111,10 @@ def business_usage(**entry: Any) -> str:
     [
         ({}, 0.0),
         ({"X-App-Usage": json.dumps({"call_count": 12, "total_time": 3})}, 0.0),
-        ({"X-App-Usage": json.dumps({"call_count": 12, "total_cputime": 95})}, 2.0),
-        ({"X-App-Usage": json.dumps({"call_count": 90})}, 2.0),
+        ({"X-App-Usage": json.dumps({"call_count": 12, "total_cputime": 95})}, 0.0),
+        ({"X-App-Usage": json.dumps({"call_count": 101})}, 0.0),
         ({"X-App-Usage": "not json"}, 0.0),
-        ({"X-Business-Use-Case-Usage": business_usage(call_count=95)}, 2.0),
+        ({"X-Business-Use-Case-Usage": business_usage(call_count=95)}, 0.0),
         (
             {
                 "X-Business-Use-Case-Usage": business_usage(
@@ -138,17 +138,17 @@ def business_usage(**entry: Any) -> str:
     ids=[
         "no usage headers",
         "app usage low",
-        "app cpu time near the limit",
-        "app calls at the threshold",
+        "app cpu time near the limit: paced, not paused",
+        "app calls over the limit: no time to regain given",
         "app usage not JSON",
-        "business calls near the limit",
+        "business calls near the limit: paced, not paused",
         "business access regained in 3 minutes",
-        "the longer of app and business",
+        "regained in a minute, whatever the app usage",
         "business usage not a list",
         "business usage entry not an object",
     ],
 )
-def test_usage_headers_decide_the_pause_before_the_next_call(
+def test_only_a_throttled_business_use_case_pauses_every_call_until_it_is_regained(
     headers: dict[str, str], pause: float
 ) -> None:
     assert usage_pause_seconds(headers) == pause
