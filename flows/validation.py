@@ -10,11 +10,13 @@ batch, so memory does not grow with the roster; the loader streams the files int
 from __future__ import annotations
 
 import datetime as dt
+import queue
 import shutil
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandera.polars as pa
 import polars as pl
@@ -52,6 +54,7 @@ FACT_BUILDERS = {
     "audience": (fact_audience_share, FactAudienceShare),
 }
 POSTS_TABLE = "dim_post"
+T = TypeVar("T")
 
 
 @dataclass
@@ -97,7 +100,8 @@ def validate_landing(
                 writers.write(POSTS_TABLE, pl.DataFrame(schema=empty_schema(DimPost)))
             contract = plan.contracts[entity]
             counts = staged.counts[entity] = EntityCounts(landed=manifest.file_for(entity).records)
-            for batch in _parsed_batches(raw_dir, manifest, entity, contract, batch_rows):
+            batches = _parsed_batches(raw_dir, manifest, entity, contract, batch_rows)
+            for batch in read_ahead(batches):
                 valid, rejected = _judge_batch(batch, entity, plan, parents)
                 rows = _staged(stage, valid, kind).lazy()
                 facts = _checked(model, build(rows).collect())
@@ -230,6 +234,50 @@ def _parsed_batches(
         yield parsed.filter(~tail)
     if carried is not None and not carried.is_empty():
         yield carried
+
+
+def read_ahead(items: Iterator[T]) -> Iterator[T]:
+    """``items``, each computed in a thread while the caller works on the one before.
+
+    Reading and parsing a batch (DuckDB) runs beside judging, staging and writing the previous
+    one (Polars, Pandera): both release the GIL in their native code, so the two cores share
+    the work. One batch waits at most, so memory grows by one batch. An error in the thread is
+    raised here; leaving early stops the thread.
+    """
+    ready: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def hand_over(kind: str, value: Any) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put((kind, value), timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not hand_over("item", item):
+                    return
+            hand_over("done", None)
+        except BaseException as error:  # handed to the caller, who raises it
+            hand_over("error", error)
+
+    producer = threading.Thread(target=produce, name="read-ahead", daemon=True)
+    producer.start()
+    try:
+        while True:
+            kind, value = ready.get()
+            if kind == "done":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        producer.join()
 
 
 def _staged(stage: Any, valid: pl.DataFrame, kind: str) -> pl.DataFrame:
