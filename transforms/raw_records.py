@@ -8,10 +8,12 @@ The text of a field is the same either way: a string's value, a number's or an o
 
 from __future__ import annotations
 
+import json
+import re
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import duckdb
 import polars as pl
@@ -80,7 +82,11 @@ def parse_landed_records(lines: pl.LazyFrame, json_paths: Mapping[str, str]) -> 
     """
     raw = pl.col("raw_record")
     frame = lines.with_row_index(_ORDER).collect()
-    non_finite = frame.select(raw.str.contains("NaN|Infinity").fill_null(False)).to_series()
+    # Literal searches first: a regex over every record costs more than the rest of the parse.
+    maybe_non_finite = raw.str.contains("NaN", literal=True) | raw.str.contains(
+        "Infinity", literal=True
+    )
+    non_finite = frame.select(maybe_non_finite.fill_null(False)).to_series()
     if non_finite.any():
         readable = (
             _where(
@@ -98,7 +104,9 @@ def parse_landed_records(lines: pl.LazyFrame, json_paths: Mapping[str, str]) -> 
     fields = _with_fields(readable, json_paths)
     # A line that is not a JSON object yields no field at all: only those need a second look.
     no_field = pl.all_horizontal(pl.lit(True), *(pl.col(c).is_null() for c in json_paths))
-    suspect = no_field | raw.str.contains(_NOT_AN_OBJECT_KEY)
+    suspect = no_field | (
+        raw.str.contains('"_not_an_object"', literal=True) & raw.str.contains(_NOT_AN_OBJECT_KEY)
+    )
     if not fields.select(suspect.fill_null(False).any()).item():
         problems = fields.lazy().with_columns(pl.lit(None, dtype=pl.String).alias(RECORD_PROBLEM))
     else:
@@ -114,30 +122,77 @@ def parse_landed_records(lines: pl.LazyFrame, json_paths: Mapping[str, str]) -> 
 
 def _with_fields(frame: pl.DataFrame, json_paths: Mapping[str, str]) -> pl.DataFrame:
     """``frame`` plus one String column per field, read from ``_READABLE`` in one parse per line
-    (NULL for every field of a line that is not JSON: ``record_problem`` then says why)."""
+    (NULL for every field of a line that is not JSON: ``record_problem`` then says why).
+
+    ``from_json`` into a struct of the paths' shape, every leaf VARCHAR, parses a line once into
+    all its fields (twice as fast as ``json_extract_string`` with the list of paths); both give
+    the same text: a string's value, a number's or an object's JSON, NULL when absent or when
+    the line has another shape. Paths it cannot express fall back to ``json_extract_string``.
+    """
     if not json_paths:
         return frame
-    paths = list(json_paths.values())
-    columns = ", ".join(
-        f"fields[{position}] as {_quoted(column)}"
-        for position, column in enumerate(json_paths, start=1)
+    shape = _struct_shape(json_paths.values())
+    if shape is None:
+        paths = list(json_paths.values())
+        fields_sql = "try(json_extract_string(record, $paths))"
+        columns = [f"fields[{position}]" for position in range(1, len(paths) + 1)]
+        parameters: dict[str, object] = {"paths": paths}
+    else:
+        fields_sql = "case when json_valid(record) then from_json(record, $shape) end"
+        columns = [_struct_access("fields", path) for path in json_paths.values()]
+        parameters = {"shape": json.dumps(shape)}
+    selected = ", ".join(
+        f"{access} as {_quoted(column)}" for access, column in zip(columns, json_paths, strict=True)
     )
     connection = _connection()
-    connection.register("landed_lines", frame.select(_READABLE))
+    connection.register("landed_lines", frame.select(pl.col(_READABLE).alias("record")))
     try:
         # DuckDB keeps the order of the rows it reads (preserve_insertion_order is on).
         fields = connection.execute(
-            f"""
-            select {columns}
-            from (select try(json_extract_string({_READABLE}, $paths)) as fields from landed_lines)
-            """,
-            {"paths": paths},
+            f"select {selected} from (select {fields_sql} as fields from landed_lines)",
+            parameters,
         ).pl()
     finally:
         connection.unregister("landed_lines")
     if fields.height != frame.height:
         raise RuntimeError(f"read {fields.height} rows of fields from {frame.height} lines")
     return frame.hstack(fields)
+
+
+_PATH = re.compile(r"\$((?:\.[A-Za-z_][A-Za-z0-9_]*)+)(?:\[(\d+)\])?")
+
+
+def _struct_shape(paths: Iterable[str]) -> dict[str, Any] | None:
+    """The ``from_json`` structure that holds every path (``$.a.b``, ``$.a[0]``), or None."""
+    shape: dict[str, Any] = {}
+    for path in paths:
+        matched = _PATH.fullmatch(path)
+        if matched is None:
+            return None
+        *parents, leaf = matched.group(1)[1:].split(".")
+        node = shape
+        for key in parents:
+            child = node.setdefault(key, {})
+            if not isinstance(child, dict):
+                return None
+            node = child
+        leaf_type = "VARCHAR[]" if matched.group(2) is not None else "VARCHAR"
+        if node.setdefault(leaf, leaf_type) != leaf_type:
+            return None
+    return shape
+
+
+def _struct_access(struct: str, path: str) -> str:
+    matched = _PATH.fullmatch(path)
+    assert matched is not None
+    access = struct + "".join(f"[{_literal(key)}]" for key in matched.group(1)[1:].split("."))
+    if matched.group(2) is not None:
+        access += f"[{int(matched.group(2)) + 1}]"
+    return access
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 _LOCAL = threading.local()
