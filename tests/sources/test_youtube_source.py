@@ -446,25 +446,28 @@ def test_the_quota_running_out_half_way_stops_cleanly(
     roster = accounts(*(c.channel_id for c in channels))
     one_at_a_time = dataclasses.replace(FAST_RETRIES, concurrency=1)
 
-    # 1 unit for channels.list, then 2 per channel (its uploads page, its videos): 4 channels,
-    # and the uploads page of a fifth.
+    # 1 unit for channels.list, then 1 per channel (its uploads page) while the budget left
+    # still pays for the videos.list call the channels paged so far share: 8 channels, then
+    # their videos.
     result, landed = run(running, roster, quota_budget=10, http=one_at_a_time)
 
     assert (result.quota_used, result.quota_budget) == (10, 10)
     assert len(running.calls) == 10
+    assert len(running.calls_to("videos")) == 1
     assert all(status == 200 for status in running.statuses)  # never ran into quotaExceeded
     assert result.stop_kind == "quota"
-    assert (result.accounts, result.fetched, len(result.failures)) == (10, 4, 6)
+    assert (result.accounts, result.fetched, len(result.failures)) == (10, 8, 2)
     assert {f.kind for f in result.failures} == {FailureKind.QUOTA}
-    assert result.failures[0].handle == channels[4].channel_id
-    assert all(f.reason.startswith("not tried") for f in result.failures[1:])
+    assert sorted(f.handle for f in result.failures) == sorted(c.channel_id for c in channels[8:])
+    assert all(f.reason.startswith("not tried") for f in result.failures)
     assert result.stopped is not None
     assert "10 of the night's 10 units used" in result.stopped
-    assert "6 of 10 channels were not fetched" in result.stopped
+    assert "2 of 10 channels were not fetched" in result.stopped
     assert "midnight Pacific time" in result.stopped
-    # Everything fetched landed: every channel of the first batch, the videos of four.
+    # Everything fetched landed: every channel of the first batch, the videos of eight.
     assert len(landed.of("channels")) == 10
-    assert {v["_handle"] for v in landed.of("videos")} == {c.channel_id for c in channels[:4]}
+    assert {v["_handle"] for v in landed.of("videos")} == {c.channel_id for c in channels[:8]}
+    assert any("2 channels' counts landed without their videos" in n for n in result.notes)
 
 
 def test_the_platform_answering_quota_exceeded_stops_the_night(
@@ -477,17 +480,24 @@ def test_the_platform_answering_quota_exceeded_stops_the_night(
     result, landed = run(running, accounts(*(c.channel_id for c in channels)), http=one_at_a_time)
 
     assert result.stop_kind == "quota"
-    assert result.fetched == 2
-    failure = result.failures[0]
-    assert (failure.handle, failure.http_status, failure.api_error_code) == (
-        channels[2].channel_id,
-        403,
-        "quotaExceeded",
-    )
+    # The videos of a batch are asked for once its channels are paged: the two paged before
+    # the quota ran out keep their counts, and their videos are left for tomorrow with the rest.
+    assert result.fetched == 0
+    by_handle = {f.handle: f for f in result.failures}
+    failure = by_handle[channels[2].channel_id]
+    assert (failure.http_status, failure.api_error_code) == (403, "quotaExceeded")
+    assert {f.kind for f in result.failures} == {FailureKind.QUOTA}
+    for channel in channels[:2]:
+        assert by_handle[channel.channel_id].reason.startswith("videos not fetched: the night")
+    for channel in channels[3:]:
+        assert by_handle[channel.channel_id].reason.startswith("not tried")
     assert result.stopped is not None
     assert "YouTube quota exceeded" in result.stopped
-    assert "4 of 6 channels were not fetched" in result.stopped
-    assert {v["_handle"] for v in landed.of("videos")} == {c.channel_id for c in channels[:2]}
+    assert "6 of 6 channels were not fetched (or only in part)" in result.stopped
+    assert len(running.calls_to("videos")) == 0
+    assert {r["_handle"] for r in landed.of("channels")} == {c.channel_id for c in channels}
+    assert landed.of("videos") == []
+    assert any("5 channels' counts landed without their videos" in n for n in result.notes)
 
 
 def test_a_quota_spent_before_the_night_refuses_the_first_batch(
