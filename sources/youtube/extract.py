@@ -5,16 +5,21 @@ The roster is read 50 accounts at a time:
 1. ``channels.list`` for the batch's channel ids, one call for up to 50 (a channel missing from
    the answer is an account failure, "not found"); ``@handles`` are looked up one call each,
    since ``forHandle`` takes a single handle;
-2. per channel, concurrently: its uploads playlist, newest first, page by page until a video
-   published before the lookback (a page token that comes back is recorded as a problem of
-   that channel; ``playlistNotFound`` is a channel with no uploads, not a failure);
-3. ``videos.list`` for those videos, 50 ids a call.
+2. per channel, in roster order and a few at once: its uploads playlist, newest first, page by
+   page until a video published before the lookback (a page token that comes back is recorded
+   as a problem of that channel; ``playlistNotFound`` is a channel with no uploads, not a
+   failure);
+3. once the batch's channels are paged, ``videos.list`` for all their videos, 50 ids a call
+   whichever channels they come from (in roster order): each answer is shared out to the
+   channels that asked for its ids. A call that fails fails every channel with ids in it; an id
+   it leaves out is noted for its own channel.
 
-Every call costs quota. When the night's budget cannot pay for the next call, the night stops
-cleanly: what was fetched lands (the counts of a batch's channels whose videos were not asked
-for yet too), the channels left are recorded as not fetched, and the message says how many are
-left for tomorrow. A key the API refuses, or an API not enabled for the key's
-project, stops the night at once: no other channel can succeed.
+Every call costs quota. A channel starts only while the budget left also pays for the videos of
+the channels already paged; otherwise, or when the API answers that the quota is spent, the
+night stops cleanly: what was fetched lands (the counts of a batch's channels whose videos were
+not fetched too), the channels left are recorded as not fetched, and the message says how many
+are left for tomorrow. A key the API refuses, or an API not enabled for the key's project, stops
+the night at once: no other channel can succeed.
 
 Records land as the API sent them, with context keys (``_handle``, ``_as_of``, and
 ``_channel_id`` on videos); an item that is not a JSON object lands as ``_not_an_object`` so its
