@@ -325,22 +325,19 @@ def _figures(
 def _youtube_units(
     accounts: list[TrackedAccount], result: ExtractResult, landed: _Landed
 ) -> dict[str, Any]:
-    """What YouTube's quota pays for: units an account, by call, and what videos.list would
-    cost if it took the videos of a whole batch of 50 channels, not one channel's, per call."""
+    """What YouTube's quota pays for: units an account, and by call (videos.list takes the
+    videos of a whole batch of 50 channels, 50 ids a call)."""
     units = result.quota_used or result.requests_made
     batches = [accounts[start : start + 50] for start in range(0, len(accounts), 50)]
     by_handle = sum(1 for account in accounts if account.handle.startswith("@"))
     channels_calls = by_handle + sum(
         1 for batch in batches if any(not account.handle.startswith("@") for account in batch)
     )
-    videos_calls = sum(math.ceil(count / 50) for count in landed.videos.values())
-    playlist_calls = units - channels_calls - videos_calls
-    batched_videos_calls = sum(
+    videos_calls = sum(
         math.ceil(sum(landed.videos[account.handle] for account in batch) / 50) for batch in batches
     )
-    fetched = max(result.fetched, 1)
-    per_account = units / fetched
-    batched_per_account = (units - videos_calls + batched_videos_calls) / fetched
+    playlist_calls = units - channels_calls - videos_calls
+    per_account = units / max(result.fetched, 1)
     return {
         "limits": "quota",
         "limit": f"{YOUTUBE_DAILY_QUOTA:,} units/day",
@@ -351,10 +348,6 @@ def _youtube_units(
             "playlistItems.list": playlist_calls,
             "videos.list": videos_calls,
         },
-        "units_per_account_videos_batched_across_channels": round(batched_per_account, 2),
-        "accounts_per_day_videos_batched_across_channels": math.floor(
-            YOUTUBE_DAILY_QUOTA / batched_per_account
-        ),
     }
 
 
@@ -420,11 +413,7 @@ def markdown(results: Mapping[str, Any]) -> str:
             notes.append(
                 f"YouTube has no rate limit but a daily quota of units (1 a call; the run above "
                 f"does not reach it, so its requests/s are unthrottled). Units by call: {calls}. "
-                "videos.list takes 50 ids but is called per channel; with the videos of a batch "
-                "of 50 channels per call it would cost "
-                f"{figures['units_per_account_videos_batched_across_channels']:g} units an "
-                f"account, {figures['accounts_per_day_videos_batched_across_channels']:,} "
-                "accounts a day."
+                "videos.list is called with the videos of a batch of 50 channels, 50 ids a call."
             )
         share = figures.get("share_of_allowed")
         lines.append(

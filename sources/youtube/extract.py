@@ -5,16 +5,21 @@ The roster is read 50 accounts at a time:
 1. ``channels.list`` for the batch's channel ids, one call for up to 50 (a channel missing from
    the answer is an account failure, "not found"); ``@handles`` are looked up one call each,
    since ``forHandle`` takes a single handle;
-2. per channel, concurrently: its uploads playlist, newest first, page by page until a video
-   published before the lookback (a page token that comes back is recorded as a problem of
-   that channel; ``playlistNotFound`` is a channel with no uploads, not a failure);
-3. ``videos.list`` for those videos, 50 ids a call.
+2. per channel, in roster order and a few at once: its uploads playlist, newest first, page by
+   page until a video published before the lookback (a page token that comes back is recorded
+   as a problem of that channel; ``playlistNotFound`` is a channel with no uploads, not a
+   failure);
+3. once the batch's channels are paged, ``videos.list`` for all their videos, 50 ids a call
+   whichever channels they come from (in roster order): each answer is shared out to the
+   channels that asked for its ids. A call that fails fails every channel with ids in it; an id
+   it leaves out is noted for its own channel.
 
-Every call costs quota. When the night's budget cannot pay for the next call, the night stops
-cleanly: what was fetched lands (the counts of a batch's channels whose videos were not asked
-for yet too), the channels left are recorded as not fetched, and the message says how many are
-left for tomorrow. A key the API refuses, or an API not enabled for the key's
-project, stops the night at once: no other channel can succeed.
+Every call costs quota. A channel starts only while the budget left also pays for the videos of
+the channels already paged; otherwise, or when the API answers that the quota is spent, the
+night stops cleanly: what was fetched lands (the counts of a batch's channels whose videos were
+not fetched too), the channels left are recorded as not fetched, and the message says how many
+are left for tomorrow. A key the API refuses, or an API not enabled for the key's project, stops
+the night at once: no other channel can succeed.
 
 Records land as the API sent them, with context keys (``_handle``, ``_as_of``, and
 ``_channel_id`` on videos); an item that is not a JSON object lands as ``_not_an_object`` so its
@@ -24,7 +29,10 @@ contract quarantines it. Judging the values is the contracts' job, not this modu
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+import math
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from sources.extraction import (
@@ -59,9 +67,11 @@ def extract(
 ) -> ExtractResult:
     """Fetch every channel as of the end of ``as_of``; land records as they arrive."""
     since = published_since(as_of, config.lookback_days)
-    runner = AccountRunner(land, concurrency=config.http.concurrency)
+    # Every channel of a batch is in the runner at once: they wait for one another's uploads to
+    # share videos.list calls; the batch itself keeps to the configured concurrency.
+    runner = AccountRunner(land, concurrency=MAX_IDS_PER_CALL)
     with YouTubeClient(config, as_of) as client:
-        night = _Night(client, runner, land, as_of, since)
+        night = _Night(client, runner, land, as_of, since, config.http.concurrency)
         for batch in batches(accounts, MAX_IDS_PER_CALL):
             if runner.stopped:
                 runner.skip(batch)
@@ -89,7 +99,8 @@ def quota_stop_message(result: ExtractResult) -> str:
 
 
 class _Night:
-    """One night's extraction: the batches of channel ids, then each channel's videos."""
+    """One night's extraction: the batches of channel ids, each channel's uploads, then the
+    videos of a batch's channels, 50 ids a call whichever channels they come from."""
 
     def __init__(
         self,
@@ -98,12 +109,17 @@ class _Night:
         land: Land,
         as_of: dt.date,
         published_since: dt.datetime,
+        concurrency: int,
     ) -> None:
         self._client = client
         self._runner = runner
         self._land = land
         self._as_of = as_of.isoformat()
         self._published_since = published_since
+        self._concurrency = max(1, concurrency)
+        # Set when the night stopped because the budget left pays only for the videos of the
+        # channels already paged: those videos are still fetched.
+        self._kept_for_videos = False
 
     def fetch_batch(self, batch: list[TrackedAccount]) -> None:
         by_id = [account for account in batch if not account.handle.startswith("@")]
@@ -137,26 +153,33 @@ class _Night:
                         http_status=200,
                     ),
                 )
+        positions = {id(account): position for position, account in enumerate(to_fetch)}
+        videos = _BatchVideos(len(to_fetch), self._concurrency)
         started: set[int] = set()
+        without_videos: list[str] = []
 
         def fetch(account: TrackedAccount, account_log: AccountLog) -> None:
             started.add(id(account))
-            self._fetch_channel(account, channels.get(account.handle), account_log)
+            self._fetch_channel(
+                positions[id(account)],
+                account,
+                channels.get(account.handle),
+                account_log,
+                videos,
+                without_videos,
+            )
 
         self._runner.run(to_fetch, fetch)
         # A night that stopped during the batch leaves channels whose counts came in the
         # batch's answer but whose videos were never asked for: their counts land all the same.
-        not_started = [
-            account
-            for account in to_fetch
-            if id(account) not in started and account.handle in channels
-        ]
-        for account in not_started:
-            context = {"_handle": account.handle, "_as_of": self._as_of}
-            self._land("channels", landed_record(context, channels[account.handle]))
-        if not_started:
+        for account in to_fetch:
+            if id(account) not in started and account.handle in channels:
+                context = {"_handle": account.handle, "_as_of": self._as_of}
+                self._land("channels", landed_record(context, channels[account.handle]))
+                without_videos.append(account.handle)
+        if without_videos:
             self._runner.result.notes.append(
-                f"{len(not_started)} channels' counts landed without their videos: the night "
+                f"{len(without_videos)} channels' counts landed without their videos: the night "
                 "stopped before their videos were fetched"
             )
 
@@ -181,19 +204,88 @@ class _Night:
         return found
 
     def _fetch_channel(
-        self, account: TrackedAccount, channel: Any, account_log: AccountLog
+        self,
+        position: int,
+        account: TrackedAccount,
+        channel: Any,
+        account_log: AccountLog,
+        videos: _BatchVideos,
+        without_videos: list[str],
     ) -> None:
+        """One channel: its counts and uploads while its turn in the batch lasts, then its
+        share of the batch's videos.list calls."""
+        context = {"_handle": account.handle, "_as_of": self._as_of}
+        if not videos.start(position, lambda paging, ids: self._may_start(channel, paging, ids)):
+            if channel is not None:
+                account_log.emit("channels", landed_record(context, channel))
+                without_videos.append(account.handle)
+            raise self._stopped_error("not tried")
+        uploads: _Uploads | None = None
         try:
-            self._fetch_channel_and_videos(account, channel, account_log)
+            uploads = self._page_channel(position, account, channel, account_log)
         except ApiError as error:
-            if error.kind is FailureKind.AUTH:
+            if error.kind in STOPS_THE_NIGHT:
                 # One key serves every channel: once refused, no other channel can succeed.
                 self._runner.stop(error.kind, error.message)
             raise
+        finally:
+            videos.paged(uploads)
+        if uploads is None:
+            return
+        videos.wait(self._fetch_batch_videos, lambda: self._runner.stopped)
+        video_context = {**context, "_channel_id": uploads.channel_id}
+        for item in uploads.videos:
+            account_log.emit("videos", landed_record(video_context, item))
+        for item in uploads.strays:
+            account_log.emit("videos", landed_record({"_as_of": self._as_of}, item))
+            account_log.note(
+                f"videos.list answered an item that matches no video asked for: {str(item)[:80]!r}"
+            )
+        if uploads.missing:
+            account_log.note(
+                f"videos.list did not return {len(uploads.missing)} of "
+                f"{len(uploads.video_ids)} videos (private or deleted since?): "
+                f"{', '.join(uploads.missing[:5])}"
+            )
+        if uploads.error is not None:
+            if uploads.error.kind in STOPS_THE_NIGHT:
+                without_videos.append(account.handle)
+            raise uploads.error
+        if uploads.paging_error is not None:
+            # The videos found before the paging failed are landed; the account still failed.
+            raise uploads.paging_error
 
-    def _fetch_channel_and_videos(
-        self, account: TrackedAccount, channel: Any, account_log: AccountLog
-    ) -> None:
+    def _may_start(self, channel: Any, paging: int, video_ids: int) -> bool:
+        """Whether the next channel of the batch may start: not once the night has stopped,
+        nor when the budget left would not pay for its uploads (and its lookup) besides the
+        videos of the channels already paged; the night then stops with those videos paid."""
+        if self._runner.stopped:
+            return False
+        videos_calls = max(1, math.ceil(video_ids / MAX_IDS_PER_CALL))
+        needed = (1 if channel is not None else 2) + paging + videos_calls
+        used, budget = self._client.quota_used, self._client.quota_budget
+        if budget - used >= needed:
+            return True
+        self._kept_for_videos = True
+        self._runner.stop(
+            FailureKind.QUOTA,
+            f"the night's YouTube quota budget of {budget:,} units is spent ({used:,} used, "
+            f"the rest kept for the videos of the channels already listed)",
+        )
+        return False
+
+    def _stopped_error(self, what: str) -> ApiError:
+        result = self._runner.result
+        return ApiError(
+            f"{what}: the night stopped early ({result.stopped})",
+            kind=result.stop_kind or FailureKind.NIGHT,
+        )
+
+    def _page_channel(
+        self, position: int, account: TrackedAccount, channel: Any, account_log: AccountLog
+    ) -> _Uploads | None:
+        """The channel's counts and the ids of its recent uploads (None when it has no uploads
+        playlist or no recent video)."""
         context = {"_handle": account.handle, "_as_of": self._as_of}
         if channel is None:
             channel = self._channel_for_handle(account.handle)
@@ -210,14 +302,13 @@ class _Night:
                 "the channel names no uploads playlist (contentDetails.relatedPlaylists.uploads);"
                 " its videos were not fetched"
             )
-            return
+            return None
         video_ids, paging_error = self._recent_uploads(uploads, account_log)
-        video_context = {**context, "_channel_id": channel.get("id")}
-        for chunk in _chunks(video_ids, MAX_IDS_PER_CALL):
-            self._fetch_videos(chunk, video_context, account_log)
-        if paging_error is not None:
-            # The videos found before the paging failed are landed; the account still failed.
-            raise paging_error
+        if not video_ids:
+            if paging_error is not None:
+                raise paging_error
+            return None
+        return _Uploads(position, channel.get("id"), video_ids, paging_error)
 
     def _channel_for_handle(self, handle: str) -> Any:
         items = _items(self._client.channel_for_handle(handle), "channels.list")
@@ -280,21 +371,160 @@ class _Night:
             seen_tokens.add(next_token)
             token = next_token
 
-    def _fetch_videos(
-        self, video_ids: Sequence[str], context: Mapping[str, Any], account_log: AccountLog
-    ) -> None:
-        answer = self._client.videos(video_ids)
-        returned = set()
-        for item in _items(answer, "videos.list"):
-            account_log.emit("videos", landed_record(context, item))
-            if isinstance(item, dict):
-                returned.add(item.get("id"))
-        missing = [video_id for video_id in video_ids if video_id not in returned]
-        if missing:
-            account_log.note(
-                f"videos.list did not return {len(missing)} of {len(video_ids)} videos "
-                f"(private or deleted since?): {', '.join(missing[:5])}"
-            )
+    def _fetch_batch_videos(self, batch: list[_Uploads]) -> None:
+        """videos.list for the recent uploads of the batch's channels, in roster order, 50 ids
+        a call; what each call answers is shared out to the channels whose ids it carried."""
+        stopped: ApiError | None = None
+        if self._runner.stopped and not self._kept_for_videos:
+            stopped = self._stopped_error("videos not fetched")
+        for video_ids, owners in _videos_calls(batch):
+            in_call = list(dict.fromkeys(part for parts in owners.values() for part in parts))
+            if stopped is not None:
+                for part in in_call:
+                    part.error = part.error or stopped
+                continue
+            try:
+                items = _items(self._client.videos(video_ids), "videos.list")
+            except ApiError as error:
+                if error.kind in STOPS_THE_NIGHT:
+                    self._runner.stop(error.kind, error.message)
+                    stopped = error
+                where = (
+                    f"videos.list for {len(video_ids)} videos of {len(in_call)} channels: "
+                    f"{error.message}"
+                )
+                for part in in_call:
+                    part.error = part.error or error.with_kind(error.kind, where)
+                continue
+            _share_out(items, owners, in_call)
+
+
+def _videos_calls(
+    batch: list[_Uploads],
+) -> list[tuple[list[str], dict[str, list[_Uploads]]]]:
+    """The batch's video ids in roster order, 50 distinct ids a call, each id with the channels
+    that asked for it (a channel listed twice in the roster asks twice)."""
+    calls: list[tuple[list[str], dict[str, list[_Uploads]]]] = []
+    call_of: dict[str, int] = {}
+    for part in batch:
+        for video_id in part.video_ids:
+            if video_id in call_of:
+                calls[call_of[video_id]][1][video_id].append(part)
+                continue
+            if not calls or len(calls[-1][0]) == MAX_IDS_PER_CALL:
+                calls.append(([], {}))
+            video_ids, owners = calls[-1]
+            video_ids.append(video_id)
+            owners[video_id] = [part]
+            call_of[video_id] = len(calls) - 1
+    return calls
+
+
+def _share_out(
+    items: list[Any], owners: Mapping[str, list[_Uploads]], in_call: list[_Uploads]
+) -> None:
+    """Give each item of a videos.list answer to the channels that asked for its id. An item
+    without such an id (not an object, or an id nobody asked for) goes to the one channel whose
+    videos did not all come back, or the call's only channel; failing that it lands without a
+    channel, for its contract to quarantine."""
+    returned = {item["id"] for item in items if isinstance(item, dict) and item.get("id") in owners}
+    missing: dict[_Uploads, list[str]] = {}
+    for video_id, parts in owners.items():
+        if video_id not in returned:
+            for part in parts:
+                missing.setdefault(part, []).append(video_id)
+    candidates = list(missing) or in_call
+    for item in items:
+        item_id = item.get("id") if isinstance(item, dict) else None
+        if isinstance(item_id, str) and item_id in owners:
+            for part in owners[item_id]:
+                part.videos.append(item)
+        elif len(candidates) == 1:
+            candidates[0].videos.append(item)
+        else:
+            in_call[0].strays.append(item)
+    for part, video_ids in missing.items():
+        part.missing.extend(video_ids)
+
+
+@dataclass(eq=False)
+class _Uploads:
+    """One channel's share of its batch's videos.list calls: the ids of its recent uploads,
+    and what the calls answered for it."""
+
+    position: int
+    channel_id: Any
+    video_ids: list[str]
+    paging_error: ApiError | None = None
+    videos: list[Any] = field(default_factory=list)
+    strays: list[Any] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    error: ApiError | None = None
+
+
+class _BatchVideos:
+    """Where the channels of one batch meet. They start in roster order, at most
+    ``concurrency`` paging their uploads at once (the others wait for a turn); the ids they
+    found are asked for once every channel that started has paged, by whichever channel gets
+    there first, while the others wait for the answer."""
+
+    def __init__(self, size: int, concurrency: int) -> None:
+        self._size = size
+        self._concurrency = concurrency
+        self._changed = threading.Condition()
+        self._next = 0  # the position whose turn comes next
+        self._paging = 0
+        self._started = 0
+        self._paged = 0
+        self._video_ids = 0
+        self._batch: list[_Uploads] = []
+        self._fetching = False
+        self._fetched = False
+
+    def start(self, position: int, may_start: Callable[[int, int], bool]) -> bool:
+        """Wait for ``position``'s turn, then ask ``may_start(channels paging, video ids so
+        far)``; False: the channel is not to be fetched."""
+        with self._changed:
+            while self._next != position or self._paging >= self._concurrency:
+                self._changed.wait()
+            starts = may_start(self._paging, self._video_ids)
+            self._next += 1
+            if starts:
+                self._paging += 1
+                self._started += 1
+            self._changed.notify_all()
+            return starts
+
+    def paged(self, uploads: _Uploads | None) -> None:
+        """A started channel is done paging (``uploads`` None: it has no videos to ask for)."""
+        with self._changed:
+            self._paging -= 1
+            self._paged += 1
+            if uploads is not None:
+                self._batch.append(uploads)
+                self._video_ids += len(uploads.video_ids)
+            self._changed.notify_all()
+
+    def wait(self, fetch: Callable[[list[_Uploads]], None], stopped: Callable[[], bool]) -> None:
+        """Return once the batch's videos were fetched, by ``fetch`` in this thread if no other
+        got to it first. The batch is complete when every channel started has paged and no
+        other can start: all had their turn, or the night stopped (``stopped``, which nothing
+        here is told of: hence the polling)."""
+        with self._changed:
+            while not self._fetched:
+                complete = self._paged == self._started and (self._next == self._size or stopped())
+                if complete and not self._fetching:
+                    self._fetching = True
+                    break
+                self._changed.wait(timeout=0.05)
+            else:
+                return
+        try:
+            fetch(sorted(self._batch, key=lambda uploads: uploads.position))
+        finally:
+            with self._changed:
+                self._fetched = True
+                self._changed.notify_all()
 
 
 def _items(answer: Mapping[str, Any], call: str) -> list[Any]:
@@ -324,8 +554,3 @@ def _parse_rfc3339(value: Any) -> dt.datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
-
-
-def _chunks(values: Sequence[str], size: int) -> Iterable[Sequence[str]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]

@@ -12,6 +12,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 import uvicorn
@@ -71,8 +72,17 @@ def platform(world: SimulatedWorld) -> Iterator[StartPlatform]:
     """Start the simulated YouTube API on a free loopback port, counting every request."""
     servers: list[tuple[uvicorn.Server, threading.Thread]] = []
 
-    def start(faults: Mapping[str, str] | None = None, daily_quota: int = 10_000) -> Platform:
+    def start(
+        faults: Mapping[str, str] | None = None,
+        daily_quota: int = 10_000,
+        failing_video: str | None = None,
+        deleted_video: str | None = None,
+    ) -> Platform:
         app = FastAPI()
+        if failing_video is not None:
+            app.middleware("http")(failing_videos_calls(failing_video))
+        if deleted_video is not None:
+            app.middleware("http")(without_video(deleted_video))
         app.include_router(
             youtube_router(
                 world, api_key=KEY, faults=Faults(dict(faults or {})), daily_quota=daily_quota
@@ -107,6 +117,45 @@ def platform(world: SimulatedWorld) -> Iterator[StartPlatform]:
     for server, thread in servers:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def failing_videos_calls(
+    video_id: str,
+) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
+    """In front of the simulator: 500 backendError to every videos.list call that asks for
+    ``video_id``, whatever else it asks for (the simulator's own faults strike a channel's
+    uploads first, so its videos never reach videos.list)."""
+
+    async def fail(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        if request.url.path.endswith("/videos") and video_id in request.query_params.get("id", ""):
+            reason = {"reason": "backendError", "domain": "global", "message": "Backend Error"}
+            body = {"error": {"code": 500, "message": "Backend Error", "errors": [reason]}}
+            return Response(json.dumps(body), status_code=500, media_type="application/json")
+        return await call_next(request)
+
+    return fail
+
+
+def without_video(
+    video_id: str,
+) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
+    """In front of the simulator: ``video_id`` is taken out of every videos.list call's ids
+    before the simulator reads them, as if the video had been deleted since it was listed."""
+
+    async def hide(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        if request.url.path.endswith("/videos"):
+            params = dict(request.query_params)
+            ids = [part for part in params.get("id", "").split(",") if part != video_id]
+            params["id"] = ",".join(ids)
+            request.scope["query_string"] = urlencode(params).encode()
+            request = Request(request.scope, request.receive)
+        return await call_next(request)
+
+    return hide
 
 
 def config(platform: Platform, **changes: Any) -> youtube.Config:
@@ -446,25 +495,28 @@ def test_the_quota_running_out_half_way_stops_cleanly(
     roster = accounts(*(c.channel_id for c in channels))
     one_at_a_time = dataclasses.replace(FAST_RETRIES, concurrency=1)
 
-    # 1 unit for channels.list, then 2 per channel (its uploads page, its videos): 4 channels,
-    # and the uploads page of a fifth.
+    # 1 unit for channels.list, then 1 per channel (its uploads page) while the budget left
+    # still pays for the videos.list call the channels paged so far share: 8 channels, then
+    # their videos.
     result, landed = run(running, roster, quota_budget=10, http=one_at_a_time)
 
     assert (result.quota_used, result.quota_budget) == (10, 10)
     assert len(running.calls) == 10
+    assert len(running.calls_to("videos")) == 1
     assert all(status == 200 for status in running.statuses)  # never ran into quotaExceeded
     assert result.stop_kind == "quota"
-    assert (result.accounts, result.fetched, len(result.failures)) == (10, 4, 6)
+    assert (result.accounts, result.fetched, len(result.failures)) == (10, 8, 2)
     assert {f.kind for f in result.failures} == {FailureKind.QUOTA}
-    assert result.failures[0].handle == channels[4].channel_id
-    assert all(f.reason.startswith("not tried") for f in result.failures[1:])
+    assert sorted(f.handle for f in result.failures) == sorted(c.channel_id for c in channels[8:])
+    assert all(f.reason.startswith("not tried") for f in result.failures)
     assert result.stopped is not None
     assert "10 of the night's 10 units used" in result.stopped
-    assert "6 of 10 channels were not fetched" in result.stopped
+    assert "2 of 10 channels were not fetched" in result.stopped
     assert "midnight Pacific time" in result.stopped
-    # Everything fetched landed: every channel of the first batch, the videos of four.
+    # Everything fetched landed: every channel of the first batch, the videos of eight.
     assert len(landed.of("channels")) == 10
-    assert {v["_handle"] for v in landed.of("videos")} == {c.channel_id for c in channels[:4]}
+    assert {v["_handle"] for v in landed.of("videos")} == {c.channel_id for c in channels[:8]}
+    assert any("2 channels' counts landed without their videos" in n for n in result.notes)
 
 
 def test_the_platform_answering_quota_exceeded_stops_the_night(
@@ -477,17 +529,24 @@ def test_the_platform_answering_quota_exceeded_stops_the_night(
     result, landed = run(running, accounts(*(c.channel_id for c in channels)), http=one_at_a_time)
 
     assert result.stop_kind == "quota"
-    assert result.fetched == 2
-    failure = result.failures[0]
-    assert (failure.handle, failure.http_status, failure.api_error_code) == (
-        channels[2].channel_id,
-        403,
-        "quotaExceeded",
-    )
+    # The videos of a batch are asked for once its channels are paged: the two paged before
+    # the quota ran out keep their counts, and their videos are left for tomorrow with the rest.
+    assert result.fetched == 0
+    by_handle = {f.handle: f for f in result.failures}
+    failure = by_handle[channels[2].channel_id]
+    assert (failure.http_status, failure.api_error_code) == (403, "quotaExceeded")
+    assert {f.kind for f in result.failures} == {FailureKind.QUOTA}
+    for channel in channels[:2]:
+        assert by_handle[channel.channel_id].reason.startswith("videos not fetched: the night")
+    for channel in channels[3:]:
+        assert by_handle[channel.channel_id].reason.startswith("not tried")
     assert result.stopped is not None
     assert "YouTube quota exceeded" in result.stopped
-    assert "4 of 6 channels were not fetched" in result.stopped
-    assert {v["_handle"] for v in landed.of("videos")} == {c.channel_id for c in channels[:2]}
+    assert "6 of 6 channels were not fetched (or only in part)" in result.stopped
+    assert len(running.calls_to("videos")) == 0
+    assert {r["_handle"] for r in landed.of("channels")} == {c.channel_id for c in channels}
+    assert landed.of("videos") == []
+    assert any("5 channels' counts landed without their videos" in n for n in result.notes)
 
 
 def test_a_quota_spent_before_the_night_refuses_the_first_batch(
@@ -597,3 +656,96 @@ def test_html_in_google_messages_is_stripped() -> None:
 
     assert error is not None
     assert error.message == "YouTube quota exceeded: You have exceeded your quota."
+
+
+def test_videos_are_asked_for_50_ids_a_call_across_channels(
+    platform: StartPlatform, view: YouTubeView
+) -> None:
+    running = platform()
+    channels = steady(view)[:30]
+    expected = {c.channel_id: recent_video_ids(view, c, days=60) for c in channels}
+    in_roster_order = [video_id for c in channels for video_id in expected[c.channel_id]]
+    assert len(in_roster_order) > 50, "the test needs more than one call's worth of videos"
+
+    result, landed = run(running, accounts(*expected), lookback_days=60)
+
+    calls = [call["id"].split(",") for call in running.calls_to("videos")]
+    assert [len(ids) for ids in calls] == [
+        min(50, len(in_roster_order) - start) for start in range(0, len(in_roster_order), 50)
+    ]
+    assert [video_id for ids in calls for video_id in ids] == in_roster_order
+    assert (result.fetched, result.failures) == (30, [])
+    for channel in channels:
+        videos = [v for v in landed.of("videos") if v["_handle"] == channel.channel_id]
+        assert [v["id"] for v in videos] == expected[channel.channel_id]
+        assert {v["_channel_id"] for v in videos} <= {channel.channel_id}
+
+
+def test_a_small_world_lands_the_same_records_as_one_call_per_channel(
+    platform: StartPlatform, view: YouTubeView
+) -> None:
+    running = platform()
+    channels = [*steady(view)[:6], next(c for c in view.channels if c.hidden_subscribers)]
+    roster = accounts(*(c.roster_handle for c in channels))
+
+    batched, landed = run(running, roster, lookback_days=30)
+    one_by_one = Landed()
+    for account in roster:
+        youtube.extract(config(running, lookback_days=30), [account], AS_OF, one_by_one)
+
+    def key(record: Mapping[str, Any]) -> str:
+        return json.dumps(record, sort_keys=True)
+
+    assert batched.fetched == len(roster)
+    for entity in youtube.ENTITIES:
+        assert sorted(map(key, landed.of(entity))) == sorted(map(key, one_by_one.of(entity)))
+    assert len(running.calls_to("videos")) == 1 + sum(
+        1 for c in channels if recent_video_ids(view, c, days=30)
+    )
+
+
+def test_a_failed_shared_videos_call_fails_exactly_the_channels_in_it(
+    platform: StartPlatform, view: YouTubeView
+) -> None:
+    channels = steady(view)[:30]
+    expected = {c.channel_id: recent_video_ids(view, c, days=60) for c in channels}
+    in_roster_order = [(c.channel_id, v) for c in channels for v in expected[c.channel_id]]
+    first_call = in_roster_order[:50]
+    poisoned = first_call[0][1]
+    running = platform(failing_video=poisoned)
+    in_first_call = {channel_id for channel_id, _ in first_call}
+    in_second_only = {channel_id for channel_id, _ in in_roster_order[50:]} - in_first_call
+    assert in_second_only, "the test needs channels whose videos all go in the second call"
+
+    result, landed = run(running, accounts(*expected), lookback_days=60)
+
+    failures = failures_by_handle(result)
+    assert set(failures) == in_first_call
+    assert set(failures.values()) == {(FailureKind.UNAVAILABLE, 500, "backendError")}
+    assert all(f.reason.startswith("videos.list for 50 videos of ") for f in result.failures)
+    assert result.fetched == 30 - len(in_first_call)
+    landed_videos = {v["_handle"] for v in landed.of("videos")}
+    # A channel whose videos straddle both calls keeps those of the second.
+    assert landed_videos == {channel_id for channel_id, _ in in_roster_order[50:]}
+    assert {r["_handle"] for r in landed.of("channels")} == set(expected)
+
+
+def test_a_video_the_shared_call_leaves_out_is_noted_for_its_own_channel(
+    platform: StartPlatform, view: YouTubeView
+) -> None:
+    channels = steady(view)[:4]
+    owner = channels[2]
+    deleted = recent_video_ids(view, owner, days=30)[0]
+    running = platform(deleted_video=deleted)
+
+    result, landed = run(running, accounts(*(c.channel_id for c in channels)), lookback_days=30)
+
+    assert len(running.calls_to("videos")) == 1
+    assert (result.fetched, result.failures) == (4, [])
+    (note,) = [n for n in result.notes if "did not return" in n]
+    total = len(recent_video_ids(view, owner, days=30))
+    assert note.startswith(f"{owner.channel_id}: videos.list did not return 1 of {total} videos")
+    assert note.endswith(deleted)
+    for channel in channels:
+        videos = [v["id"] for v in landed.of("videos") if v["_handle"] == channel.channel_id]
+        assert videos == [v for v in recent_video_ids(view, channel, days=30) if v != deleted]
