@@ -6,7 +6,7 @@ replays the same date, and samples the resident memory of the whole process tree
 Prefect server and the simulator it starts) every 50 ms. Prints one table; ``--write`` also puts
 it into docs/performance.md between its markers.
 
-    .venv/bin/python bench/nightly_memory.py --creators 10000 --creators 50000 --write
+    .venv/bin/python -m bench.nightly_memory --creators 10000 --creators 50000 --write
 """
 
 from __future__ import annotations
@@ -17,17 +17,13 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-PERFORMANCE_DOC = ROOT / "docs" / "performance.md"
-BEGIN, END = "<!-- nightly-memory:begin -->", "<!-- nightly-memory:end -->"
+from bench.measure import run_measured, write_section
+
 # A Sunday, so audience demographics are extracted too (the heaviest night of a week).
 RUN_DATE = "2026-10-18"
-PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 
 
 @dataclass
@@ -40,55 +36,17 @@ class Measurement:
     exit_code: int
 
 
-def tree_rss_bytes(root_pid: int) -> tuple[int, int]:
-    """(summed RSS, process count) of ``root_pid`` and all its descendants, from /proc."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        pid = int(entry.name)
-        children.setdefault(int(fields[1]), []).append(pid)
-        rss[pid] = int(fields[21]) * PAGE_BYTES
-    total, count, stack = 0, 0, [root_pid]
-    while stack:
-        pid = stack.pop()
-        total += rss.get(pid, 0)
-        count += 1
-        stack.extend(children.get(pid, []))
-    return total, count
-
-
 def measure(command: list[str], env: dict[str, str], creators: int, mode: str) -> Measurement:
-    started = time.monotonic()
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT
-    )
-    peak, processes = 0, 0
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak, processes
-        while not done.is_set():
-            rss, count = tree_rss_bytes(process.pid)
-            if rss > peak:
-                peak, processes = rss, count
-            time.sleep(0.05)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    _, stderr = process.communicate()
-    done.set()
-    sampler.join()
-    if process.returncode != 0:
-        sys.stderr.write(stderr.decode(errors="replace")[-3000:])
+    measured = run_measured(command, env)
+    if measured.exit_code != 0:
+        sys.stderr.write(measured.stderr[-3000:])
     return Measurement(
-        creators, mode, time.monotonic() - started, peak, processes, process.returncode
+        creators,
+        mode,
+        measured.seconds,
+        measured.peak_rss_bytes,
+        measured.processes,
+        measured.exit_code,
     )
 
 
@@ -132,17 +90,6 @@ def table(measurements: list[Measurement]) -> str:
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
-    doc = PERFORMANCE_DOC.read_text(encoding="utf-8") if PERFORMANCE_DOC.exists() else ""
-    section = f"{BEGIN}\n{text}\n{END}"
-    if BEGIN in doc and END in doc:
-        doc = doc[: doc.index(BEGIN)] + section + doc[doc.index(END) + len(END) :]
-    else:
-        doc = doc.rstrip() + "\n\n" + section + "\n"
-    PERFORMANCE_DOC.parent.mkdir(parents=True, exist_ok=True)
-    PERFORMANCE_DOC.write_text(doc, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--creators", type=int, action="append", help="Roster size (repeat).")
@@ -152,14 +99,14 @@ def main() -> None:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
     text = (
         f"Measured {stamp} on this machine (2 cores), date {RUN_DATE} (a Sunday: profiles, "
-        "media and audience), with `.venv/bin/python bench/nightly_memory.py "
+        "media and audience), with `.venv/bin/python -m bench.nightly_memory "
         + " ".join(f"--creators {m.creators}" for m in measurements if m.mode == "extract")
         + "`.\n\n"
         + table(measurements)
     )
     print(text)
     if arguments.write:
-        write_section(text)
+        write_section("nightly-memory", text)
 
 
 if __name__ == "__main__":
