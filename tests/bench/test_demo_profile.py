@@ -20,6 +20,10 @@ def load_bench() -> ModuleType:
     return module
 
 
+# Minutes of work: `make test-all` runs it, and CI runs the same quick mode by `make bench QUICK=1`.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
+
+
 def test_the_demo_profile_attributes_the_whole_wall_time_of_two_nights() -> None:
     bench = load_bench()
 

@@ -22,6 +22,10 @@ RUNS = (
 )
 
 
+# Minutes of work: `make test-all` runs it, and CI runs the same quick mode by `make bench QUICK=1`.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
+
+
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path]:
     """One quick run, its lakes generated afresh under a directory of its own."""
