@@ -7,6 +7,7 @@ import os
 import re
 import secrets
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
@@ -98,30 +99,48 @@ def demo(
         for source in settings.sources
     )
     console.print(f"Loading {dates[0]} .. {dates[-1]} from {sources}")
-    summaries = [
-        nightly_flow(date=date) for date in _with_progress(dates, "nightly", lambda date: str(date))
-    ]
-    weeks = _full_weeks(dates[0], dates[-1])
-    campaign_files = None
-    configured_campaigns = os.environ.get(CAMPAIGNS_DIR_VARIABLE)
-    if settings.uses_embedded_simulator:
-        campaign_files = _demo_shop(settings.data_dir / "demo", dates[0], dates[-1])
-    reports = []
-    try:
-        for week_start in _with_progress(weeks, "weekly reports", iso_week_label):
-            if campaign_files is not None:
-                # The brands edit their files as campaigns go: each week reads them as they were.
-                campaign_files(default_as_of(week_start))
-            reports.append(weekly_reports(week=iso_week_label(week_start)))
-    finally:
-        os.environ.pop(CAMPAIGNS_DIR_VARIABLE, None)
-        if configured_campaigns is not None:
-            os.environ[CAMPAIGNS_DIR_VARIABLE] = configured_campaigns
+    with _without_heartbeats():
+        summaries = [
+            nightly_flow(date=date)
+            for date in _with_progress(dates, "nightly", lambda date: str(date))
+        ]
+        weeks = _full_weeks(dates[0], dates[-1])
+        campaign_files = None
+        configured_campaigns = os.environ.get(CAMPAIGNS_DIR_VARIABLE)
+        if settings.uses_embedded_simulator:
+            campaign_files = _demo_shop(settings.data_dir / "demo", dates[0], dates[-1])
+        reports = []
+        try:
+            for week_start in _with_progress(weeks, "weekly reports", iso_week_label):
+                if campaign_files is not None:
+                    # The brands edit their files as campaigns go: each week reads them as they
+                    # were.
+                    campaign_files(default_as_of(week_start))
+                reports.append(weekly_reports(week=iso_week_label(week_start)))
+        finally:
+            os.environ.pop(CAMPAIGNS_DIR_VARIABLE, None)
+            if configured_campaigns is not None:
+                os.environ[CAMPAIGNS_DIR_VARIABLE] = configured_campaigns
     del summaries
     _print_warehouse_summary(settings.lake)
     if reports:
         _print_reports(reports[-1])
         _print_campaigns(settings.lake)
+
+
+@contextmanager
+def _without_heartbeats() -> Iterator[None]:
+    """Flow runs started inside send no heartbeats.
+
+    Prefect 3.9 ends every flow run by joining its heartbeat thread, which sleeps in one-second
+    steps: each run ends up to a second late (measured: an empty flow took 1.2 s with them,
+    0.23 s without). Heartbeats let a server mark a crashed run; the demo's ~80 runs are watched
+    by nobody while they run, so they would only cost it a minute or more.
+    """
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
 
 
 def _demo_shop(directory: Path, first: dt.date, last: dt.date) -> Callable[[dt.date], None]:
