@@ -743,11 +743,11 @@ def simulator_orders(
 
 def _simulated_world() -> SimulatedWorld:
     from flows.settings import load_settings
-    from simulator import SimulatedWorld
+    from flows.source_plans import simulated_world
 
     settings = load_settings()
-    return SimulatedWorld(
-        seed=settings.simulator_seed, size=settings.simulator_size, anchor=settings.simulator_anchor
+    return simulated_world(
+        settings.simulator_seed, settings.simulator_size, settings.simulator_anchor
     )
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from flows.cli import app
+from flows.source_plans import simulated_world
 from warehouse.lake import LakeLocation, open_lake
 
 PLATFORMS = ["instagram", "youtube", "tiktok"]
@@ -37,3 +38,10 @@ def test_the_demo_reports_every_platform_side_by_side(pipeline_env: Path) -> Non
     assert "Platforms side by side" in html
     headers = [html.index(f'<th class="platform">{platform}</th>') for platform in PLATFORMS]
     assert headers == sorted(headers)
+
+
+def test_the_nights_of_one_process_share_the_simulated_world() -> None:
+    anchor = dt.date(2026, 11, 1)
+
+    assert simulated_world(7, 24, anchor) is simulated_world(7, 24, anchor)
+    assert simulated_world(8, 24, anchor) is not simulated_world(7, 24, anchor)
