@@ -12,11 +12,13 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import prefect.runtime.deployment
 import pytest
+from prefect import flow
 from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 
-from flows.nightly import WAREHOUSE_WRITER_LIMIT, warehouse_writer
+from flows.nightly import WAREHOUSE_WRITER_LIMIT, started_by_deployment, warehouse_writer
 from warehouse.lake import LakeLocation
 
 
@@ -65,3 +67,18 @@ def test_a_run_outside_a_deployment_takes_no_slot(
 ) -> None:
     with warehouse_writer(LakeLocation.in_directory(tmp_path)):
         assert slots_taken(client) == 0
+
+
+def test_a_flow_run_tells_it_was_not_deployed_without_asking_the_api(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_api_call(flow_run_id: object) -> None:
+        raise AssertionError("asked the API for the flow run")
+
+    monkeypatch.setattr(prefect.runtime.deployment, "_get_flow_run", no_api_call)
+
+    @flow
+    def probe() -> bool:
+        return started_by_deployment()
+
+    assert probe() is False
