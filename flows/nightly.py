@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from enum import StrEnum
@@ -68,6 +69,9 @@ WAREHOUSE_WRITER_LIMIT = "warehouse-writer"
 # A load takes about a second; waiting longer than this means a writer is stuck.
 WRITER_WAIT_SECONDS = 1800
 DEPLOYMENT_ID_OVERRIDE = "PREFECT__RUNTIME__DEPLOYMENT__ID"
+# The writer slot of the runs of this process that no deployment started (re-entrant: a run
+# holding it may record a failure).
+_PROCESS_WRITER = threading.RLock()
 
 
 class ExtractMode(StrEnum):
@@ -111,12 +115,17 @@ def warehouse_writer(lake: LakeLocation) -> Iterator[None]:
 
     A SQLite catalog takes one commit at a time: a second process committing at once fails with
     "database is locked" (measured, docs/scale-out.md), so deployed runs take turns to commit.
-    A PostgreSQL catalog takes concurrent commits, and runs on several workers write at once. A
-    run started outside a deployment (the command line, the demo) writes alone; a deployed run
-    whose server lacks the limit runs unguarded, and Prefect warns about it.
+    A PostgreSQL catalog takes concurrent commits, and runs on several workers write at once. Runs
+    started outside a deployment (the command line, the demo's nights, two at a time) take turns
+    within their process; a deployed run whose server lacks the limit runs unguarded, and Prefect
+    warns about it.
     """
-    if lake.on_postgres or not started_by_deployment():
+    if lake.on_postgres:
         yield
+        return
+    if not started_by_deployment():
+        with _PROCESS_WRITER:
+            yield
         return
     with concurrency(WAREHOUSE_WRITER_LIMIT, occupy=1, timeout_seconds=WRITER_WAIT_SECONDS):
         yield

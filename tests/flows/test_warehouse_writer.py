@@ -1,6 +1,7 @@
 """The `warehouse-writer` slot: a deployed run holds it while it writes a lake whose catalog is a
 SQLite file (two processes committing to one SQLite catalog at once fail with "database is
-locked", docs/scale-out.md), and never for a PostgreSQL catalog, so that dates load at once.
+locked", docs/scale-out.md), and never for a PostgreSQL catalog, so that dates load at once; runs
+outside a deployment take turns within their process (the demo runs two nights at once).
 
 Against the session's Prefect API (the test harness); a deployed run is what Prefect's runtime
 reports when ``PREFECT__RUNTIME__DEPLOYMENT__ID`` is set.
@@ -8,6 +9,8 @@ reports when ``PREFECT__RUNTIME__DEPLOYMENT__ID`` is set.
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -67,6 +70,31 @@ def test_a_run_outside_a_deployment_takes_no_slot(
 ) -> None:
     with warehouse_writer(LakeLocation.in_directory(tmp_path)):
         assert slots_taken(client) == 0
+
+
+def test_runs_outside_a_deployment_take_turns_within_their_process(tmp_path: Path) -> None:
+    lake = LakeLocation.in_directory(tmp_path)
+    writing: list[int] = []
+    most_at_once = 0
+    lock = threading.Lock()
+
+    def write(number: int) -> None:
+        nonlocal most_at_once
+        with warehouse_writer(lake):
+            with lock:
+                writing.append(number)
+                most_at_once = max(most_at_once, len(writing))
+            time.sleep(0.05)
+            with lock:
+                writing.remove(number)
+
+    threads = [threading.Thread(target=write, args=(number,)) for number in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert most_at_once == 1
 
 
 def test_a_flow_run_tells_it_was_not_deployed_without_asking_the_api(
