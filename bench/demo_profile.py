@@ -22,8 +22,10 @@ records which part each thread is in at every moment:
   Prefect's draining of its log and event workers and the temporary server's stop.
 
 Each moment of wall time goes to the innermost part of the thread in it; when several threads are
-in a part at once, the moment is split between those doing work, ahead of those only in Prefect
-or the rest (a thread waiting for others sits in one of those). The parts add up to the wall time.
+in a part at once (the demo runs two nights at a time), the moment is split between those doing
+work, ahead of those only in Prefect or the rest (a thread waiting for others sits in one of
+those; the demo's own thread waiting for its nights counts for nothing). The parts add up to the
+wall time.
 
     .venv/bin/python bench/demo_profile.py              # 70 nights (several minutes)
     .venv/bin/python bench/demo_profile.py --quick      # 2 nights
@@ -37,6 +39,7 @@ import time
 PROCESS_STARTED = time.perf_counter()
 
 import argparse  # noqa: E402
+import concurrent.futures  # noqa: E402
 import datetime as dt  # noqa: E402
 import functools  # noqa: E402
 import json  # noqa: E402
@@ -87,6 +90,8 @@ PARTS = (
 )
 # Parts a thread is in while it may be only waiting for another one.
 CONTAINERS = frozenset({FLOW_RUNS, TASK_RUNS, REST})
+# The demo's own thread waiting for nights run in other threads: no part of its own.
+WAITING = "waiting"
 
 
 def run(quick: bool) -> dict[str, Any]:
@@ -146,6 +151,7 @@ def profile(nights: int, end: dt.date = END_DATE) -> dict[str, Any]:
         results: dict[str, Any] = json.loads(output.read_text(encoding="utf-8"))
     parts = results["parts"]
     parts[START_EXIT] = max(0.0, wall - sum(parts.values()))
+    results["cpu_parts"].pop(START_EXIT, None)
     results["wall_seconds"] = wall
     # The machine is shared: CPU time (of the demo and the processes it started and waited for:
     # the temporary Prefect server, a simulator process) moves less with its load than wall time.
@@ -169,22 +175,28 @@ def markdown(results: dict[str, Any]) -> str:
         f"({nightly / nights:.2f} s a night), {results['flow_runs']} flow runs and "
         f"{results['task_runs']} task runs; {results['cpu_seconds']:.0f} s of CPU time.",
         "",
-        "| part | seconds | share |",
-        "|---|---:|---:|",
+        "| part | seconds | share | CPU seconds of the demo's process |",
+        "|---|---:|---:|---:|",
     ]
     for part in PARTS:
         seconds = results["parts"].get(part, 0.0)
-        lines.append(f"| {part} | {seconds:.1f} | {seconds / wall:.0%} |")
-    lines.append(f"| **wall time** | **{wall:.1f}** | **100%** |")
+        cpu = results["cpu_parts"].get(part)
+        lines.append(
+            f"| {part} | {seconds:.1f} | {seconds / wall:.0%} | "
+            + ("" if cpu is None else f"{cpu:.1f}")
+            + " |"
+        )
+    lines.append(f"| **wall time** | **{wall:.1f}** | **100%** | |")
     return "\n".join(lines)
 
 
 class Timeline:
-    """Which part each thread is in, as non-overlapping segments per thread."""
+    """Which part each thread is in, as non-overlapping segments per thread, each with the wall
+    clock and this process's CPU clock at its ends."""
 
     def __init__(self) -> None:
         self._local = threading.local()
-        self._segments: list[tuple[float, float, int, str]] = []
+        self._segments: list[tuple[Instant, Instant, int, str]] = []
         self._lock = threading.Lock()
 
     def current(self) -> str | None:
@@ -195,9 +207,9 @@ class Timeline:
     def span(self, part: str) -> Iterator[None]:
         local = self._local
         if not hasattr(local, "stack"):
-            local.stack, local.since = [], 0.0
+            local.stack, local.since = [], (0.0, 0.0)
         stack: list[str] = local.stack
-        now = time.perf_counter()
+        now = _instant()
         if stack:
             self._close(local.since, now, stack[-1])
         stack.append(part)
@@ -205,37 +217,49 @@ class Timeline:
         try:
             yield
         finally:
-            now = time.perf_counter()
+            now = _instant()
             self._close(local.since, now, stack.pop())
             local.since = now
 
-    def _close(self, start: float, end: float, part: str) -> None:
-        if end > start:
+    def _close(self, start: Instant, end: Instant, part: str) -> None:
+        if end[0] > start[0]:
             with self._lock:
                 self._segments.append((start, end, threading.get_ident(), part))
 
-    def attribute(self) -> dict[str, float]:
-        """Seconds per part: each moment split between the threads doing work in it (or, when
-        none is, between the threads in a container part)."""
-        events: list[tuple[float, int, int, str]] = []
+    def attribute(self) -> tuple[dict[str, float], dict[str, float]]:
+        """Wall seconds and CPU seconds per part: each moment, and the CPU time this process
+        spent in it, split between the threads doing work then (or, when none is, between the
+        threads in a container part)."""
+        events: list[tuple[float, int, float, int, str]] = []
         for start, end, thread, part in self._segments:
-            events.append((start, 1, thread, part))
-            events.append((end, 0, thread, part))
+            events.append((start[0], 1, start[1], thread, part))
+            events.append((end[0], 0, end[1], thread, part))
         events.sort(key=lambda event: (event[0], event[1]))
         seconds = dict.fromkeys(PARTS, 0.0)
+        cpu_seconds = dict.fromkeys(PARTS, 0.0)
         active: dict[int, str] = {}
-        previous = events[0][0] if events else 0.0
-        for moment, starts, thread, part in events:
+        previous, previous_cpu = (events[0][0], events[0][2]) if events else (0.0, 0.0)
+        for moment, starts, cpu, thread, part in events:
             if moment > previous and active:
-                busy = [p for p in active.values() if p not in CONTAINERS] or list(active.values())
+                present = [p for p in active.values() if p != WAITING] or [REST]
+                busy = [p for p in present if p not in CONTAINERS] or present
                 for p in busy:
                     seconds[p] += (moment - previous) / len(busy)
-            previous = moment
+                    cpu_seconds[p] += max(0.0, cpu - previous_cpu) / len(busy)
+            previous, previous_cpu = moment, max(cpu, previous_cpu)
             if starts:
                 active[thread] = part
             elif active.get(thread) == part:
                 del active[thread]
-        return seconds
+        return seconds, cpu_seconds
+
+
+# (wall clock, this process's CPU time: every thread's, DuckDB's and Polars' included)
+Instant = tuple[float, float]
+
+
+def _instant() -> Instant:
+    return time.perf_counter(), time.process_time()
 
 
 def _wrap(owner: Any, name: str, part_of: Callable[..., str | None], timeline: Timeline) -> None:
@@ -313,6 +337,12 @@ def _instrument(timeline: Timeline, counts: dict[str, int]) -> None:
     _wrap(warehouse.lake, "open_lake", lake_open, timeline)
     _wrap(flows.source_plans.PlatformEndpoints, "_simulated", constant(SIMULATOR), timeline)
     _wrap(simulator.server.SimulatorServer, "stop", constant(SIMULATOR), timeline)
+
+    def waiting(*args: Any, **kwargs: Any) -> str | None:
+        in_demo = threading.current_thread() is threading.main_thread()
+        return WAITING if in_demo and timeline.current() == REST else None
+
+    _wrap(concurrent.futures.Future, "result", waiting, timeline)
     _wrap(flows.cli, "_demo_shop", constant(SHOP), timeline)
     _wrap(simulator.campaigns, "write_campaign_files", constant(SHOP), timeline)
 
@@ -322,23 +352,22 @@ def _nightly_window(timeline: Timeline) -> Callable[[], float]:
     start to the last night's end."""
     from prefect.flows import Flow
 
-    window: list[float] = []
+    starts: list[float] = []
+    ends: list[float] = []
     call = Flow.__call__
 
     @functools.wraps(call)
     def timed(self: Any, *args: Any, **kwargs: Any) -> Any:
         if self.name != "nightly":
             return call(self, *args, **kwargs)
-        started = time.perf_counter()
+        starts.append(time.perf_counter())
         try:
             return call(self, *args, **kwargs)
         finally:
-            if not window:
-                window.append(started)
-            window[1:] = [time.perf_counter()]
+            ends.append(time.perf_counter())
 
     Flow.__call__ = timed  # type: ignore[method-assign]
-    return lambda: window[-1] - window[0] if len(window) == 2 else 0.0
+    return lambda: max(ends) - min(starts) if ends else 0.0
 
 
 def _child(output: Path, nights: int, end: dt.date) -> None:
@@ -360,7 +389,7 @@ def _child(output: Path, nights: int, end: dt.date) -> None:
         nightly_seconds = _nightly_window(timeline)
         app(["demo", "--days", str(nights), "--end", end.isoformat()], standalone_mode=False)
     recorded = time.perf_counter() - PROCESS_STARTED
-    parts = timeline.attribute()
+    parts, cpu_parts = timeline.attribute()
     # This module's own first lines, before the timeline began.
     parts[IMPORTS] += recording - PROCESS_STARTED
     results = {
@@ -370,6 +399,8 @@ def _child(output: Path, nights: int, end: dt.date) -> None:
         # From this module's first line to the demo's end, as the parts above cover it.
         "recorded_seconds": recorded,
         "parts": parts,
+        # This process's CPU seconds in each part (not the temporary Prefect server's).
+        "cpu_parts": cpu_parts,
         **counts,
     }
     output.write_text(json.dumps(results, indent=2), encoding="utf-8")

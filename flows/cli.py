@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
+import itertools
 import os
 import re
 import secrets
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
@@ -32,6 +37,7 @@ app = typer.Typer(
 )
 console = Console()
 Item = TypeVar("Item")
+Summary = TypeVar("Summary")
 
 DateOption = Annotated[
     dt.datetime | None,
@@ -98,30 +104,80 @@ def demo(
         for source in settings.sources
     )
     console.print(f"Loading {dates[0]} .. {dates[-1]} from {sources}")
-    summaries = [
-        nightly_flow(date=date) for date in _with_progress(dates, "nightly", lambda date: str(date))
-    ]
-    weeks = _full_weeks(dates[0], dates[-1])
-    campaign_files = None
-    configured_campaigns = os.environ.get(CAMPAIGNS_DIR_VARIABLE)
-    if settings.uses_embedded_simulator:
-        campaign_files = _demo_shop(settings.data_dir / "demo", dates[0], dates[-1])
-    reports = []
-    try:
-        for week_start in _with_progress(weeks, "weekly reports", iso_week_label):
-            if campaign_files is not None:
-                # The brands edit their files as campaigns go: each week reads them as they were.
-                campaign_files(default_as_of(week_start))
-            reports.append(weekly_reports(week=iso_week_label(week_start)))
-    finally:
-        os.environ.pop(CAMPAIGNS_DIR_VARIABLE, None)
-        if configured_campaigns is not None:
-            os.environ[CAMPAIGNS_DIR_VARIABLE] = configured_campaigns
+    with _without_heartbeats():
+        summaries = _run_nights(nightly_flow, dates)
+        weeks = _full_weeks(dates[0], dates[-1])
+        campaign_files = None
+        configured_campaigns = os.environ.get(CAMPAIGNS_DIR_VARIABLE)
+        if settings.uses_embedded_simulator:
+            campaign_files = _demo_shop(settings.data_dir / "demo", dates[0], dates[-1])
+        reports = []
+        try:
+            for week_start in _with_progress(weeks, "weekly reports", iso_week_label):
+                if campaign_files is not None:
+                    # The brands edit their files as campaigns go: each week reads them as they
+                    # were.
+                    campaign_files(default_as_of(week_start))
+                reports.append(weekly_reports(week=iso_week_label(week_start)))
+        finally:
+            os.environ.pop(CAMPAIGNS_DIR_VARIABLE, None)
+            if configured_campaigns is not None:
+                os.environ[CAMPAIGNS_DIR_VARIABLE] = configured_campaigns
     del summaries
     _print_warehouse_summary(settings.lake)
     if reports:
         _print_reports(reports[-1])
         _print_campaigns(settings.lake)
+
+
+def _run_nights(run_night: Callable[..., Summary], dates: list[dt.date]) -> list[Summary]:
+    """Each date's nightly run, DEMO_NIGHTS_AT_ONCE at a time, their summaries in date order.
+
+    A night is mostly Python (the client and the simulated platforms, taking turns on the GIL)
+    while its validation and loads run in Polars and DuckDB: two nights at once keep both cores
+    busy. Their commits take turns (``flows.nightly.warehouse_writer``). Each runs in a copy of
+    this thread's context, so the demo's Prefect settings apply to it. A night starts once every
+    night two before it has succeeded: after a failed night, the one already running finishes,
+    no later one starts, and the failure is raised.
+    """
+    _reach_prefect_api()
+    summaries: list[Summary] = []
+    waiting = iter(dates)
+    with ThreadPoolExecutor(DEMO_NIGHTS_AT_ONCE, thread_name_prefix="night") as nights:
+        running = deque(
+            nights.submit(contextvars.copy_context().run, run_night, date=date)
+            for date in itertools.islice(waiting, DEMO_NIGHTS_AT_ONCE)
+        )
+        for _ in _with_progress(dates, "nightly", str):
+            summaries.append(running.popleft().result())
+            for date in itertools.islice(waiting, 1):
+                running.append(nights.submit(contextvars.copy_context().run, run_night, date=date))
+    return summaries
+
+
+def _reach_prefect_api() -> None:
+    """Reach the Prefect API from this thread, starting Prefect's temporary server when none is
+    configured: Prefect 3.9 starts it without a lock, and two flows starting at once in two
+    threads each start one, on the same database."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        client.hello()
+
+
+@contextmanager
+def _without_heartbeats() -> Iterator[None]:
+    """Flow runs started inside send no heartbeats.
+
+    Prefect 3.9 ends every flow run by joining its heartbeat thread, which sleeps in one-second
+    steps: each run ends up to a second late (measured: an empty flow took 1.2 s with them,
+    0.23 s without). Heartbeats let a server mark a crashed run; the demo's ~80 runs are watched
+    by nobody while they run, so they would only cost it a minute or more.
+    """
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
 
 
 def _demo_shop(directory: Path, first: dt.date, last: dt.date) -> Callable[[dt.date], None]:
@@ -157,6 +213,7 @@ def _demo_shop(directory: Path, first: dt.date, last: dt.date) -> Callable[[dt.d
 
 
 DEMO_SHOP = "demo-shop"
+DEMO_NIGHTS_AT_ONCE = 2
 CAMPAIGNS_DIR_VARIABLE = "INFLUENCERS_CAMPAIGNS_DIR"
 # The micro-versus-macro answer, on the last as-of date's campaigns: every campaign's tiers summed.
 CAMPAIGN_TIERS = """
@@ -724,11 +781,11 @@ def simulator_orders(
 
 def _simulated_world() -> SimulatedWorld:
     from flows.settings import load_settings
-    from simulator import SimulatedWorld
+    from flows.source_plans import simulated_world
 
     settings = load_settings()
-    return SimulatedWorld(
-        seed=settings.simulator_seed, size=settings.simulator_size, anchor=settings.simulator_anchor
+    return simulated_world(
+        settings.simulator_seed, settings.simulator_size, settings.simulator_anchor
     )
 
 

@@ -11,7 +11,9 @@ the night goes on; the night ends red only when the failure is not an account's 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from enum import StrEnum
@@ -23,6 +25,7 @@ import polars as pl
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.concurrency.sync import concurrency
+from prefect.context import FlowRunContext
 from prefect.runtime import deployment, flow_run
 
 from flows.accounting import (
@@ -65,6 +68,10 @@ LIVE_EXTRACTION_MAX_AGE_DAYS = 1
 WAREHOUSE_WRITER_LIMIT = "warehouse-writer"
 # A load takes about a second; waiting longer than this means a writer is stuck.
 WRITER_WAIT_SECONDS = 1800
+DEPLOYMENT_ID_OVERRIDE = "PREFECT__RUNTIME__DEPLOYMENT__ID"
+# The writer slot of the runs of this process that no deployment started (re-entrant: a run
+# holding it may record a failure).
+_PROCESS_WRITER = threading.RLock()
 
 
 class ExtractMode(StrEnum):
@@ -108,15 +115,35 @@ def warehouse_writer(lake: LakeLocation) -> Iterator[None]:
 
     A SQLite catalog takes one commit at a time: a second process committing at once fails with
     "database is locked" (measured, docs/scale-out.md), so deployed runs take turns to commit.
-    A PostgreSQL catalog takes concurrent commits, and runs on several workers write at once. A
-    run started outside a deployment (the command line, the demo) writes alone; a deployed run
-    whose server lacks the limit runs unguarded, and Prefect warns about it.
+    A PostgreSQL catalog takes concurrent commits, and runs on several workers write at once. Runs
+    started outside a deployment (the command line, the demo's nights, two at a time) take turns
+    within their process; a deployed run whose server lacks the limit runs unguarded, and Prefect
+    warns about it.
     """
-    if lake.on_postgres or not deployment.id:
+    if lake.on_postgres:
         yield
+        return
+    if not started_by_deployment():
+        with _PROCESS_WRITER:
+            yield
         return
     with concurrency(WAREHOUSE_WRITER_LIMIT, occupy=1, timeout_seconds=WRITER_WAIT_SECONDS):
         yield
+
+
+def started_by_deployment() -> bool:
+    """Whether the current flow run was started from a deployment.
+
+    Read from the run's context when it has one: ``prefect.runtime.deployment.id`` asks the API
+    for the flow run each time the context names no deployment, ~50 ms a time (a new client,
+    its TLS context, a request), six times a night. Prefect's runtime override
+    (``PREFECT__RUNTIME__DEPLOYMENT__ID``) still counts.
+    """
+    if DEPLOYMENT_ID_OVERRIDE not in os.environ:
+        context = FlowRunContext.get()
+        if context is not None and context.flow_run is not None:
+            return context.flow_run.deployment_id is not None
+    return bool(deployment.id)
 
 
 @task(cache_policy=NO_CACHE)

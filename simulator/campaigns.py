@@ -456,8 +456,10 @@ class CampaignPlan:
         return [c for c in self.collaborations if c.campaign_id == campaign_id]
 
 
+@functools.lru_cache(maxsize=4)
 def campaign_span(world: SimulatedWorld) -> tuple[date, date]:
-    """The first and last day any campaign runs (its posts); known without drawing anything."""
+    """The first and last day any campaign runs (its posts); known without drawing anything
+    (and asked for every post a platform serves)."""
     monday = _anchor_monday(world)
     starts = [
         (monday + timedelta(days=t.start_offset_days), t.weeks)

@@ -59,6 +59,8 @@ MICRO_FLOOR, MACRO_FLOOR, MEGA_FLOOR = DEFAULT_TIER_BOUNDS
 # used first out): a night asks for one creator's pages and insights together, and the memory
 # of a large world must not grow with the number of creators asked about.
 _CACHED_CREATORS = 2_048
+# Posts kept drawn (their counts aside): a first page (25 posts) of as many creators.
+_CACHED_POSTS = 25 * _CACHED_CREATORS
 # A tier crossing counts from the first day of a run of this many days in the new tier, so a
 # count wavering around a bound for a day or two is not a crossing.
 _SETTLED_DAYS = 7
@@ -504,6 +506,20 @@ class _Schedule:
 
 
 @dataclass(frozen=True, slots=True)
+class _Post:
+    """An Instagram post as every day sees it; only its counts grow (towards the final ones)."""
+
+    media_id: str
+    caption: str
+    likes_hidden: bool
+    final_likes: float
+    final_comments: float
+    timestamp: str
+    media_type: str
+    permalink: str
+
+
+@dataclass(frozen=True, slots=True)
 class _Population:
     """The creators in the order drawn, their positions by handle and by Instagram id, and the
     index in TIERS of the tier each was drawn in (what its trajectory is drawn from)."""
@@ -593,6 +609,8 @@ class SimulatedWorld:
         self._trajectory = functools.lru_cache(maxsize=_CACHED_CREATORS)(self._draw_trajectory)
         self._schedule = functools.lru_cache(maxsize=_CACHED_CREATORS)(self._draw_schedule)
         self._audience = functools.lru_cache(maxsize=_CACHED_CREATORS)(self._draw_audience)
+        # A night reads each creator's newest posts, most of which the night before read too.
+        self._post = functools.lru_cache(maxsize=_CACHED_POSTS)(self._draw_post)
 
     def __repr__(self) -> str:
         return f"SimulatedWorld(seed={self.seed}, size={self.size}, anchor={self.anchor})"
@@ -880,6 +898,20 @@ class SimulatedWorld:
         return _Schedule(post_days, post_minutes, posts_through)
 
     def _media_item(self, handle: str, day: int, minute: int, as_of_day: int) -> dict:
+        post = self._post(handle, day, minute)
+        age_hours = ((as_of_day + 1) * _MINUTES_PER_DAY - (day * _MINUTES_PER_DAY + minute)) / 60
+        accumulated = 1 - math.exp(-age_hours / _ACCUMULATION_HOURS)
+        item: dict = {"id": post.media_id, "caption": post.caption}
+        if not post.likes_hidden:
+            item["like_count"] = round(post.final_likes * accumulated)
+        item["comments_count"] = round(post.final_comments * accumulated)
+        item["timestamp"] = post.timestamp
+        item["media_type"] = post.media_type
+        item["permalink"] = post.permalink
+        return item
+
+    def _draw_post(self, handle: str, day: int, minute: int) -> _Post:
+        """What a post is whatever the day it is seen: all but its counts so far."""
         creator = self.creator(handle)
         trajectory = self._trajectory(handle)
         (
@@ -905,9 +937,6 @@ class SimulatedWorld:
         )
         comment_share = min(max(trajectory.comment_share * (0.7 + 0.6 * comment_draw), 0.02), 0.15)
         final_comments = final_interactions * comment_share
-        final_likes = final_interactions - final_comments
-        age_hours = ((as_of_day + 1) * _MINUTES_PER_DAY - (day * _MINUTES_PER_DAY + minute)) / 60
-        accumulated = 1 - math.exp(-age_hours / _ACCUMULATION_HOURS)
 
         media_id = str(
             _MEDIA_ID_BASE
@@ -917,18 +946,17 @@ class SimulatedWorld:
         )
         published_on = self.first_day + timedelta(days=day)
         hour, minute_of_hour = divmod(minute, 60)
-        item: dict = {
-            "id": media_id,
-            "caption": _caption(creator.category, opener_draw, topic_draw, ending_draw)
+        return _Post(
+            media_id=media_id,
+            caption=_caption(creator.category, opener_draw, topic_draw, ending_draw)
             + self._sponsored_caption(handle, day),
-        }
-        if not (creator.hides_likes and hidden_draw < _HIDDEN_POST_SHARE):
-            item["like_count"] = round(final_likes * accumulated)
-        item["comments_count"] = round(final_comments * accumulated)
-        item["timestamp"] = f"{published_on.isoformat()}T{hour:02d}:{minute_of_hour:02d}:00+0000"
-        item["media_type"] = _media_type(type_draw)
-        item["permalink"] = f"https://www.instagram.com/p/{_shortcode(media_id)}/"
-        return item
+            likes_hidden=creator.hides_likes and hidden_draw < _HIDDEN_POST_SHARE,
+            final_likes=final_interactions - final_comments,
+            final_comments=final_comments,
+            timestamp=f"{published_on.isoformat()}T{hour:02d}:{minute_of_hour:02d}:00+0000",
+            media_type=_media_type(type_draw),
+            permalink=f"https://www.instagram.com/p/{_shortcode(media_id)}/",
+        )
 
     def _sponsored_caption(self, handle: str, day: int) -> str:
         """What the brands' campaigns add to a post's caption (" <text>", or "" for most)."""

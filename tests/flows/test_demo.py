@@ -4,11 +4,16 @@ rows for Instagram, YouTube and TikTok, and the HTML report sets them side by si
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
+from flows import cli
 from flows.cli import app
+from flows.source_plans import simulated_world
 from warehouse.lake import LakeLocation, open_lake
 
 PLATFORMS = ["instagram", "youtube", "tiktok"]
@@ -37,3 +42,57 @@ def test_the_demo_reports_every_platform_side_by_side(pipeline_env: Path) -> Non
     assert "Platforms side by side" in html
     headers = [html.index(f'<th class="platform">{platform}</th>') for platform in PLATFORMS]
     assert headers == sorted(headers)
+
+
+class NightsLog:
+    """A stand-in for the nightly flow: records which nights run at once, fails where told."""
+
+    def __init__(self, failing: dt.date | None = None) -> None:
+        self.failing = failing
+        self.started: list[dt.date] = []
+        self.running: set[dt.date] = set()
+        self.most_at_once = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, date: dt.date) -> str:
+        with self.lock:
+            self.started.append(date)
+            self.running.add(date)
+            self.most_at_once = max(self.most_at_once, len(self.running))
+        time.sleep(0.02)
+        with self.lock:
+            self.running.discard(date)
+        if date == self.failing:
+            raise RuntimeError(f"night {date} failed")
+        return f"summary {date}"
+
+
+DATES = [WEEK_END - dt.timedelta(days=offset) for offset in range(6, -1, -1)]
+
+
+def test_the_demo_runs_two_nights_at_a_time_and_returns_them_in_date_order() -> None:
+    nights = NightsLog()
+
+    summaries = cli._run_nights(nights, DATES)
+
+    assert summaries == [f"summary {date}" for date in DATES]
+    assert sorted(nights.started) == DATES
+    assert nights.most_at_once == cli.DEMO_NIGHTS_AT_ONCE == 2
+
+
+def test_after_a_failed_night_the_demo_starts_no_later_one() -> None:
+    nights = NightsLog(failing=DATES[2])
+
+    with pytest.raises(RuntimeError, match=f"night {DATES[2]} failed"):
+        cli._run_nights(nights, DATES)
+
+    # The night after it was already running and finished; none later started.
+    assert sorted(nights.started) == DATES[:4]
+    assert not nights.running
+
+
+def test_the_nights_of_one_process_share_the_simulated_world() -> None:
+    anchor = dt.date(2026, 11, 1)
+
+    assert simulated_world(7, 24, anchor) is simulated_world(7, 24, anchor)
+    assert simulated_world(8, 24, anchor) is not simulated_world(7, 24, anchor)

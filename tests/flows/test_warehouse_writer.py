@@ -1,6 +1,7 @@
 """The `warehouse-writer` slot: a deployed run holds it while it writes a lake whose catalog is a
 SQLite file (two processes committing to one SQLite catalog at once fail with "database is
-locked", docs/scale-out.md), and never for a PostgreSQL catalog, so that dates load at once.
+locked", docs/scale-out.md), and never for a PostgreSQL catalog, so that dates load at once; runs
+outside a deployment take turns within their process (the demo runs two nights at once).
 
 Against the session's Prefect API (the test harness); a deployed run is what Prefect's runtime
 reports when ``PREFECT__RUNTIME__DEPLOYMENT__ID`` is set.
@@ -8,15 +9,19 @@ reports when ``PREFECT__RUNTIME__DEPLOYMENT__ID`` is set.
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import prefect.runtime.deployment
 import pytest
+from prefect import flow
 from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 
-from flows.nightly import WAREHOUSE_WRITER_LIMIT, warehouse_writer
+from flows.nightly import WAREHOUSE_WRITER_LIMIT, started_by_deployment, warehouse_writer
 from warehouse.lake import LakeLocation
 
 
@@ -65,3 +70,43 @@ def test_a_run_outside_a_deployment_takes_no_slot(
 ) -> None:
     with warehouse_writer(LakeLocation.in_directory(tmp_path)):
         assert slots_taken(client) == 0
+
+
+def test_runs_outside_a_deployment_take_turns_within_their_process(tmp_path: Path) -> None:
+    lake = LakeLocation.in_directory(tmp_path)
+    writing: list[int] = []
+    most_at_once = 0
+    lock = threading.Lock()
+
+    def write(number: int) -> None:
+        nonlocal most_at_once
+        with warehouse_writer(lake):
+            with lock:
+                writing.append(number)
+                most_at_once = max(most_at_once, len(writing))
+            time.sleep(0.05)
+            with lock:
+                writing.remove(number)
+
+    threads = [threading.Thread(target=write, args=(number,)) for number in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert most_at_once == 1
+
+
+def test_a_flow_run_tells_it_was_not_deployed_without_asking_the_api(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_api_call(flow_run_id: object) -> None:
+        raise AssertionError("asked the API for the flow run")
+
+    monkeypatch.setattr(prefect.runtime.deployment, "_get_flow_run", no_api_call)
+
+    @flow
+    def probe() -> bool:
+        return started_by_deployment()
+
+    assert probe() is False
