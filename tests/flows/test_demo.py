@@ -51,6 +51,7 @@ class NightsLog:
         self.failing = failing
         self.started: list[dt.date] = []
         self.running: set[dt.date] = set()
+        self.events: list[tuple[str, dt.date]] = []
         self.most_at_once = 0
         self.lock = threading.Lock()
 
@@ -58,10 +59,12 @@ class NightsLog:
         with self.lock:
             self.started.append(date)
             self.running.add(date)
+            self.events.append(("start", date))
             self.most_at_once = max(self.most_at_once, len(self.running))
         time.sleep(0.02)
         with self.lock:
             self.running.discard(date)
+            self.events.append(("end", date))
         if date == self.failing:
             raise RuntimeError(f"night {date} failed")
         return f"summary {date}"
@@ -73,18 +76,20 @@ DATES = [WEEK_END - dt.timedelta(days=offset) for offset in range(6, -1, -1)]
 def test_the_demo_runs_two_nights_at_a_time_and_returns_them_in_date_order() -> None:
     nights = NightsLog()
 
-    summaries = cli._run_nights(nights, DATES)
+    summaries = cli._run_nights(nights, DATES, at_once=2)
 
     assert summaries == [f"summary {date}" for date in DATES]
     assert sorted(nights.started) == DATES
-    assert nights.most_at_once == cli.DEMO_NIGHTS_AT_ONCE == 2
+    assert nights.most_at_once == 2
+    # The first night ran alone: it creates the lake and connects the TikTok creators.
+    assert nights.events[:2] == [("start", DATES[0]), ("end", DATES[0])]
 
 
 def test_after_a_failed_night_the_demo_starts_no_later_one() -> None:
     nights = NightsLog(failing=DATES[2])
 
     with pytest.raises(RuntimeError, match=f"night {DATES[2]} failed"):
-        cli._run_nights(nights, DATES)
+        cli._run_nights(nights, DATES, at_once=2)
 
     # The night after it was already running and finished; none later started.
     assert sorted(nights.started) == DATES[:4]
