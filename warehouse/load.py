@@ -102,7 +102,8 @@ class PartitionLoad:
     partition_date: dt.date
     roster: pl.DataFrame
     influencers: pl.DataFrame
-    # table -> its rows: a frame, or a Parquet file DuckDB streams from (memory stays flat).
+    # table -> its rows: a frame, or Parquet files (a path or a glob) DuckDB streams from, so
+    # memory stays flat.
     facts: dict[str, pl.DataFrame | Path]
     quarantine: pl.DataFrame
     run_log: pl.DataFrame
@@ -310,8 +311,8 @@ def insert_rows(connection: duckdb.DuckDBPyConnection, table: str, frame: pl.Dat
 
 
 def insert_parquet(connection: duckdb.DuckDBPyConnection, table: str, path: Path) -> None:
-    """Insert the rows of a Parquet file (checked against the table's contract) into ``table``,
-    matching columns by name; DuckDB streams it, so no frame of it is ever held."""
+    """Insert the rows of Parquet files (a path or a glob; checked against the table's contract)
+    into ``table``, matching columns by name; DuckDB streams them, so no frame is ever held."""
     columns = ", ".join(
         row[0]
         for row in connection.execute(
