@@ -138,7 +138,9 @@ def _with_fields(frame: pl.DataFrame, json_paths: Mapping[str, str]) -> pl.DataF
         columns = [f"fields[{position}]" for position in range(1, len(paths) + 1)]
         parameters: dict[str, object] = {"paths": paths}
     else:
-        fields_sql = "case when json_valid(record) then from_json(record, $shape) end"
+        # A line that is not JSON makes from_json fail: try() turns that into NULL fields (cheaper
+        # than json_valid on every line first, which parses it a second time).
+        fields_sql = "try(from_json(record, $shape))"
         columns = [_struct_access("fields", path) for path in json_paths.values()]
         parameters = {"shape": json.dumps(shape)}
     selected = ", ".join(
@@ -148,10 +150,14 @@ def _with_fields(frame: pl.DataFrame, json_paths: Mapping[str, str]) -> pl.DataF
     connection.register("landed_lines", frame.select(pl.col(_READABLE).alias("record")))
     try:
         # DuckDB keeps the order of the rows it reads (preserve_insertion_order is on).
-        fields = connection.execute(
-            f"select {selected} from (select {fields_sql} as fields from landed_lines)",
-            parameters,
-        ).pl()
+        fields = pl.DataFrame(
+            pl.from_arrow(
+                connection.execute(
+                    f"select {selected} from (select {fields_sql} as fields from landed_lines)",
+                    parameters,
+                ).arrow()
+            )
+        )
     finally:
         connection.unregister("landed_lines")
     if fields.height != frame.height:
