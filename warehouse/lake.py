@@ -162,7 +162,8 @@ def open_lake(
 # 0.3 to 1 s; a nightly run loads three sources one after another. Connections that ended
 # cleanly wait here to be reused by the next load of the same process, a few at most.
 MAX_IDLE_CONNECTIONS = 2
-_idle: list[tuple[tuple[object, ...], duckdb.DuckDBPyConnection]] = []
+# Each idle connection with the lake's latest snapshot when it came back (id and time).
+_idle: list[tuple[tuple[object, ...], object, duckdb.DuckDBPyConnection]] = []
 _idle_lock = threading.Lock()
 
 
@@ -173,9 +174,10 @@ def lake_connection(
     """A read-write connection to the lake for one unit of work, reused within the process.
 
     A connection comes back for reuse only when the work ended without an error (so never in
-    the middle of a transaction); one whose SQLite catalog file was since deleted or replaced is
-    closed instead of reused. Each transaction on it reads the lake's latest snapshot, as a new
-    connection would.
+    the middle of a transaction). One whose SQLite catalog file was since deleted or replaced is
+    closed instead of reused: a catalog put back from a copy (a restored backup) may even get
+    the same inode, so the last snapshot the connection saw must also still be there, as it
+    was. Each transaction on it reads the lake's latest snapshot, as a new connection would.
     """
     key = (
         location.attach_statement(read_only=False),
@@ -184,12 +186,18 @@ def lake_connection(
         _catalog_identity(location),
     )
     connection = None
+    stale = []
     with _idle_lock:
-        for index, (idle_key, idle) in enumerate(_idle):
+        for index, (idle_key, seen, idle) in enumerate(_idle):
             if idle_key == key:
-                connection = idle
                 del _idle[index]
+                if _snapshot(location, seen) == seen:
+                    connection = idle
+                else:
+                    stale.append(idle)
                 break
+    for old in stale:
+        old.close()
     if connection is None:
         connection = open_lake(location, threads=threads)
     try:
@@ -200,11 +208,12 @@ def lake_connection(
     if key[-1] != _catalog_identity(location):
         connection.close()
         return
+    latest = _snapshot(location)
     with _idle_lock:
-        _idle.append((key, connection))
+        _idle.append((key, latest, connection))
         evicted = _idle[:-MAX_IDLE_CONNECTIONS]
         del _idle[:-MAX_IDLE_CONNECTIONS]
-    for _, old in evicted:
+    for _, _, old in evicted:
         old.close()
 
 
@@ -219,15 +228,27 @@ def _catalog_identity(location: LakeLocation) -> object:
         status = catalog.stat()
     except FileNotFoundError:
         return "missing"
+    return (status.st_dev, status.st_ino, _snapshot(location, (0, None)))
+
+
+def _snapshot(location: LakeLocation, like: object = None) -> object:
+    """(id, time) of the SQLite catalog's latest snapshot, or with ``like`` = (id, ...) of the
+    snapshot with that id: None if there is none (or on PostgreSQL, whose catalog is not a file
+    to replace)."""
+    if location.on_postgres:
+        return like
+    query = "select snapshot_id, snapshot_time from ducklake_snapshot"
+    if isinstance(like, tuple):
+        query += f" where snapshot_id = {int(like[0])}"
+    else:
+        query += " order by snapshot_id desc limit 1"
     try:
-        uri = f"{catalog.resolve().as_uri()}?mode=ro"
+        uri = f"{Path(location.catalog).resolve().as_uri()}?mode=ro"
         with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=5)) as database:
-            first = database.execute(
-                "select snapshot_time from ducklake_snapshot where snapshot_id = 0"
-            ).fetchone()
+            found = database.execute(query).fetchone()
     except sqlite3.Error:
-        first = None
-    return (status.st_dev, status.st_ino, first)
+        return None
+    return tuple(found) if found is not None else None
 
 
 def _use_write_ahead_log(catalog: Path) -> None:

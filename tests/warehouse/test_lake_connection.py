@@ -53,3 +53,21 @@ def test_a_replaced_catalog_gets_a_new_connection(tmp_path: Path) -> None:
 
     assert new is not old
     assert rows == [(0,)]
+
+
+def test_a_catalog_put_back_from_an_earlier_copy_gets_a_new_connection(tmp_path: Path) -> None:
+    # A backup put back in place: the same file (so the same inode), the same first snapshot,
+    # but not the snapshots the idle connection saw since.
+    location = LakeLocation.in_directory(tmp_path / "data")
+    open_lake(location).close()
+    backup = tmp_path / "backup.sqlite"
+    shutil.copyfile(location.catalog, backup)
+    with lake_connection(location) as old:
+        old.execute("insert into roster values ('instagram', 'maya.bakes', true, 'GB', 'food')")
+    shutil.copyfile(backup, location.catalog)
+
+    with lake_connection(location) as new:
+        rows = new.execute("select count(*) from roster").fetchall()
+
+    assert new is not old
+    assert rows == [(0,)]
