@@ -55,11 +55,13 @@ def test_the_quick_history_bench_measures_every_run_and_reports_them(
         "night_seconds_ratio",
         "night_wall_ratio",
         "night_peak_rss_ratio",
+        "night_versus_day_7_seconds_ratio",
         "weekly_seconds_ratio",
     }
 
     text = history.markdown(results)
     assert "| night of 2026-11-01, after 21 nights (day 22) |" in text
+    assert "| night of 2026-11-01, after 6 nights (day 7) |" in text
     assert "| fact_profile_daily | 21,000 | 21 (2026-10-11 to 2026-10-31) |" in text
 
 
