@@ -2,7 +2,8 @@
 
 Each report is one SELECT in ``warehouse/sql/<table>.sql`` (package data), run with the DuckDB
 named parameters ``$week_start`` (the ISO week's Monday) and ``$as_of`` (posts are measured at
-their latest observation up to it, audiences and followers as of it):
+their latest observation up to it, audiences and followers as of it); the campaign tables also
+get ``$campaigns_start`` and ``$campaigns_end``, the span of every campaign's window:
 
 - ``rpt_weekly_engagement`` — one row per (platform, account_id, week_start);
 - ``rpt_audience_match`` — one row per (brand_id, platform, account_id, as_of_date);
@@ -94,8 +95,8 @@ _REPORTS = (
     _Report("rpt_tier_drift", "week_start", ("week_start", "as_of")),
     # The campaign reports (REPORTS.md "Campaigns and sales"), in this order: deliverables from
     # every post's caption, then each collaboration, then the tiers summing it.
-    _Report("fact_deliverable", None, ()),
-    _Report("rpt_campaign_performance", "as_of_date", ("as_of",)),
+    _Report("fact_deliverable", None, ("campaigns_start", "campaigns_end")),
+    _Report("rpt_campaign_performance", "as_of_date", ("as_of", "campaigns_start")),
     _Report("rpt_campaign_tiers", "as_of_date", ("as_of",)),
 )
 # Orders attributed to a collaboration but in a currency with no rate to the campaign's on their
@@ -243,6 +244,11 @@ def build_weekly_reports(
                 for order, tier in enumerate(tiers, start=1)
             ],
         )
+        # The span of all campaigns' windows bounds the campaign reports' scans of dim_post and
+        # fact_post_metrics, so they cost what the campaigns need, not what the history holds.
+        values["campaigns_start"], values["campaigns_end"] = connection.execute(
+            "select min(start_date), max(end_date) from dim_campaign"
+        ).fetchone() or (None, None)
         for report in _REPORTS:
             if report.replaced_by is None:
                 connection.execute(f"delete from {report.table}")

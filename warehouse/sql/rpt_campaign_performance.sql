@@ -77,7 +77,10 @@ latest_observations as (
             as interactions,
         views
     from fact_post_metrics
+    -- a deliverable is published in its campaign's window, and observed no earlier: the scan
+    -- starts at the first campaign's start, not at the first night of history
     where observed_date <= $as_of
+      and observed_date >= $campaigns_start
       and (platform, post_id) in (select (platform, post_id) from fact_deliverable)
     qualify row_number() over (partition by platform, post_id order by observed_date desc) = 1
 ),
