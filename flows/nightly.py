@@ -246,8 +246,8 @@ def load_source_night(
                 roster=roster,
                 influencers=staged.influencers,
                 facts=dict(staged.fact_files),
-                posts=staged.post_file,
-                quarantine=pl.read_parquet(staged.quarantine_file),
+                posts=staged.post_files,
+                quarantine=pl.read_parquet(staged.quarantine_files),
                 failed_accounts=failed,
                 run_log=run_log_frame(
                     night,

@@ -61,10 +61,10 @@ class StagedLanding:
     """One landing, validated and transformed: per entity its counts, per table the Parquet
     files of its facts, the quarantine's files, and the night's dim_influencer sightings."""
 
-    quarantine_file: Path  # the glob of the quarantine's files
+    quarantine_files: Path  # the glob of the quarantine's files
     counts: dict[str, EntityCounts] = field(default_factory=dict)
     fact_files: dict[str, Path] = field(default_factory=dict)  # table -> glob of its files
-    post_file: Path | None = None  # glob of dim_post rows (captions, links), if posts landed
+    post_files: Path | None = None  # glob of dim_post rows (captions, links), if posts landed
     influencers: pl.DataFrame = field(default_factory=pl.DataFrame)  # dim_influencer sightings
 
 
@@ -86,47 +86,44 @@ def validate_landing(
     source = plan.name
     work_dir.mkdir(parents=True, exist_ok=True)
     writers = _ParquetWriters(work_dir)
-    staged = StagedLanding(quarantine_file=writers.path("quarantine"))
+    staged = StagedLanding(quarantine_files=writers.path("quarantine"))
     parents = _Parents()
     sightings: list[pl.DataFrame] = []
     tracked = roster.lazy().filter(pl.col("platform") == source)
-    try:
-        writers.write("quarantine", QUARANTINE_SCHEMA.to_frame())
-        for entity, (kind, stage) in plan.staging.items():
-            table = plan.table_of(entity)
-            build, model = FACT_BUILDERS[kind]
-            writers.write(table, pl.DataFrame(schema=empty_schema(model)))
+    writers.write("quarantine", QUARANTINE_SCHEMA.to_frame())
+    for entity, (kind, stage) in plan.staging.items():
+        table = plan.table_of(entity)
+        build, model = FACT_BUILDERS[kind]
+        writers.write(table, pl.DataFrame(schema=empty_schema(model)))
+        if kind == "posts":
+            writers.write(POSTS_TABLE, pl.DataFrame(schema=empty_schema(DimPost)))
+        contract = plan.contracts[entity]
+        counts = staged.counts[entity] = EntityCounts(landed=manifest.file_for(entity).records)
+        batches = _parsed_batches(raw_dir, manifest, entity, contract, batch_rows)
+        for split in read_ahead(split_by_contract(batch, contract) for batch in batches):
+            valid, rejected = _judge_batch(split, entity, plan, parents)
+            rows = _staged(stage, valid, kind).lazy()
+            facts = _checked(model, build(rows).collect())
+            if kind == "profiles":
+                sightings.append(influencer_sightings(rows, tracked).collect())
             if kind == "posts":
-                writers.write(POSTS_TABLE, pl.DataFrame(schema=empty_schema(DimPost)))
-            contract = plan.contracts[entity]
-            counts = staged.counts[entity] = EntityCounts(landed=manifest.file_for(entity).records)
-            batches = _parsed_batches(raw_dir, manifest, entity, contract, batch_rows)
-            for split in read_ahead(split_by_contract(batch, contract) for batch in batches):
-                valid, rejected = _judge_batch(split, entity, plan, parents)
-                rows = _staged(stage, valid, kind).lazy()
-                facts = _checked(model, build(rows).collect())
-                if kind == "profiles":
-                    sightings.append(influencer_sightings(rows, tracked).collect())
-                if kind == "posts":
-                    writers.write(POSTS_TABLE, _checked(DimPost, dim_post(rows).collect()))
-                counts.valid += valid.height
-                counts.quarantined += rejected.height
-                counts.loaded += facts.height
-                writers.write(table, facts)
-                writers.write(
-                    "quarantine",
-                    quarantine_frame(
-                        rejected, source, entity, manifest.partition_date, manifest.run_id
-                    ),
-                )
-                crash_point("validate.after_batch")
-            counts.deduplicated = counts.valid - counts.loaded
-            staged.fact_files[table] = writers.path(table)
-            if kind == "posts":
-                staged.post_file = writers.path(POSTS_TABLE)
-            crash_point("validate.after_facts_file")
-    finally:
-        writers.close()
+                writers.write(POSTS_TABLE, _checked(DimPost, dim_post(rows).collect()))
+            counts.valid += valid.height
+            counts.quarantined += rejected.height
+            counts.loaded += facts.height
+            writers.write(table, facts)
+            writers.write(
+                "quarantine",
+                quarantine_frame(
+                    rejected, source, entity, manifest.partition_date, manifest.run_id
+                ),
+            )
+            crash_point("validate.after_batch")
+        counts.deduplicated = counts.valid - counts.loaded
+        staged.fact_files[table] = writers.path(table)
+        if kind == "posts":
+            staged.post_files = writers.path(POSTS_TABLE)
+        crash_point("validate.after_facts_file")
     staged.influencers = _checked(DimInfluencer, merged_sightings(sightings))
     return staged
 
@@ -312,9 +309,6 @@ class _ParquetWriters:
         frame = frame.select(list(self._schemas[name])).cast(self._schemas[name])
         number = self._files[name] = self._files.get(name, -1) + 1
         frame.write_parquet(self._work_dir / name / f"{number:06d}.parquet", compression="lz4")
-
-    def close(self) -> None:
-        """Nothing to close: each file is whole once written."""
 
 
 def _checked(model: type[pa.DataFrameModel], frame: pl.DataFrame) -> pl.DataFrame:

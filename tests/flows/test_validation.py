@@ -86,7 +86,7 @@ def test_any_batch_size_gives_the_same_facts_quarantine_and_counts(
     )
 
     posts = pl.read_parquet(staged.fact_files["fact_post_metrics"]).sort("post_id")
-    quarantine = pl.read_parquet(staged.quarantine_file).sort("entity", "line_number")
+    quarantine = pl.read_parquet(staged.quarantine_files).sort("entity", "line_number")
     assert posts["post_id"].to_list() == ["11", "12", "32"]
     assert pl.read_parquet(staged.fact_files["fact_profile_daily"])[
         "account_id"
