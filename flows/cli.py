@@ -10,7 +10,7 @@ import re
 import secrets
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
@@ -151,14 +151,14 @@ def _run_nights(
     summaries: list[Summary] = []
     waiting = iter(dates)
     with ThreadPoolExecutor(at_once, thread_name_prefix="night") as nights:
-        running = deque(
-            nights.submit(contextvars.copy_context().run, run_night, date=date)
-            for date in itertools.islice(waiting, 1)
-        )
+
+        def start(date: dt.date) -> Future[Summary]:
+            return nights.submit(contextvars.copy_context().run, run_night, date=date)
+
+        running = deque(map(start, itertools.islice(waiting, 1)))  # the first night alone
         for _ in _with_progress(dates, "nightly", str):
             summaries.append(running.popleft().result())
-            for date in itertools.islice(waiting, at_once - len(running)):
-                running.append(nights.submit(contextvars.copy_context().run, run_night, date=date))
+            running.extend(map(start, itertools.islice(waiting, at_once - len(running))))
     return summaries
 
 

@@ -163,7 +163,7 @@ def open_lake(
 # cleanly wait here to be reused by the next load of the same process, a few at most.
 MAX_IDLE_CONNECTIONS = 2
 # Each idle connection with the lake's latest snapshot when it came back (id and time).
-_idle: list[tuple[tuple[object, ...], object, duckdb.DuckDBPyConnection]] = []
+_idle: list[tuple[tuple[object, ...], tuple[int, object] | None, duckdb.DuckDBPyConnection]] = []
 _idle_lock = threading.Lock()
 
 
@@ -185,19 +185,16 @@ def lake_connection(
         threads,
         _catalog_identity(location),
     )
-    connection = None
-    stale = []
+    connection, seen = None, None
     with _idle_lock:
-        for index, (idle_key, seen, idle) in enumerate(_idle):
-            if idle_key == key:
+        for index, entry in enumerate(_idle):
+            if entry[0] == key:
                 del _idle[index]
-                if _snapshot(location, seen) == seen:
-                    connection = idle
-                else:
-                    stale.append(idle)
+                _, seen, connection = entry
                 break
-    for old in stale:
-        old.close()
+    if connection is not None and not _still_there(location, seen):
+        connection.close()
+        connection = None
     if connection is None:
         connection = open_lake(location, threads=threads)
     try:
@@ -208,7 +205,7 @@ def lake_connection(
     if key[-1] != _catalog_identity(location):
         connection.close()
         return
-    latest = _snapshot(location)
+    latest = None if location.on_postgres else _snapshot(location)
     with _idle_lock:
         _idle.append((key, latest, connection))
         evicted = _idle[:-MAX_IDLE_CONNECTIONS]
@@ -228,27 +225,30 @@ def _catalog_identity(location: LakeLocation) -> object:
         status = catalog.stat()
     except FileNotFoundError:
         return "missing"
-    return (status.st_dev, status.st_ino, _snapshot(location, (0, None)))
+    return (status.st_dev, status.st_ino, _snapshot(location, 0))
 
 
-def _snapshot(location: LakeLocation, like: object = None) -> object:
-    """(id, time) of the SQLite catalog's latest snapshot, or with ``like`` = (id, ...) of the
-    snapshot with that id: None if there is none (or on PostgreSQL, whose catalog is not a file
-    to replace)."""
-    if location.on_postgres:
-        return like
+def _still_there(location: LakeLocation, seen: tuple[int, object] | None) -> bool:
+    """Whether the snapshot a connection saw last is still in the catalog, as it was (always on
+    PostgreSQL, whose catalog is no file to put back)."""
+    return location.on_postgres or (seen is not None and _snapshot(location, seen[0]) == seen)
+
+
+def _snapshot(location: LakeLocation, snapshot_id: int | None = None) -> tuple[int, object] | None:
+    """(id, time) of the SQLite catalog's snapshot ``snapshot_id``, or of its latest; None if
+    there is none."""
     query = "select snapshot_id, snapshot_time from ducklake_snapshot"
-    if isinstance(like, tuple):
-        query += f" where snapshot_id = {int(like[0])}"
-    else:
+    if snapshot_id is None:
         query += " order by snapshot_id desc limit 1"
+    else:
+        query += f" where snapshot_id = {int(snapshot_id)}"
     try:
         uri = f"{Path(location.catalog).resolve().as_uri()}?mode=ro"
         with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=5)) as database:
             found = database.execute(query).fetchone()
     except sqlite3.Error:
         return None
-    return tuple(found) if found is not None else None
+    return (int(found[0]), found[1]) if found is not None else None
 
 
 def _use_write_ahead_log(catalog: Path) -> None:

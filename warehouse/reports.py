@@ -94,7 +94,8 @@ _REPORTS = (
     _Report("rpt_audience_match", "as_of_date", ("as_of",)),
     _Report("rpt_tier_drift", "week_start", ("week_start", "as_of")),
     # The campaign reports (REPORTS.md "Campaigns and sales"), in this order: deliverables from
-    # every post's caption, then each collaboration, then the tiers summing it.
+    # the captions of the collaborators' posts in their campaigns, then each collaboration, then
+    # the tiers summing it.
     _Report("fact_deliverable", None, ("campaigns_start", "campaigns_end")),
     _Report("rpt_campaign_performance", "as_of_date", ("as_of", "campaigns_start")),
     _Report("rpt_campaign_tiers", "as_of_date", ("as_of",)),
