@@ -102,7 +102,7 @@ select 'instagram', id, _as_of::date, _account_id,
 from read_json($media, format = 'newline_delimited');
 
 insert into dim_post (
-    platform, post_id, account_id, published_at, caption, permalink, last_seen_date)
+    platform, post_id, account_id, published_at, caption, permalink, first_seen_date)
 select 'instagram', id, _account_id, "timestamp"::timestamp,
        caption, permalink, _as_of::date
 from read_json($media, format = 'newline_delimited');
@@ -233,7 +233,7 @@ def load_alternative(landed: Landing, lake: LakeLocation, work_dir: Path) -> Non
             ),
         ),
         "dim_post": (
-            "platform, post_id, account_id, published_at, caption, permalink, last_seen_date",
+            "platform, post_id, account_id, published_at, caption, permalink, first_seen_date",
             zip(
                 ["instagram"] * len(media),
                 media["id"],
@@ -289,24 +289,28 @@ def table_rows(lake: LakeLocation) -> dict[str, int]:
         connection.close()
 
 
-NIGHT_COLUMNS = {
-    "fact_profile_daily": "snapshot_date",
-    "fact_post_metrics": "observed_date",
-    "fact_audience_share": "as_of_date",
-    "dim_post": "last_seen_date",
+# The rows a night left, per table: each fact table's rows of the night, and the dim_post rows
+# of the posts it observed (cheap on a lake with years of history, where counting whole tables
+# is not).
+NIGHT_ROWS = {
+    "fact_profile_daily": "select count(*) from fact_profile_daily where snapshot_date = $day",
+    "fact_post_metrics": "select count(*) from fact_post_metrics where observed_date = $day",
+    "fact_audience_share": "select count(*) from fact_audience_share where as_of_date = $day",
+    "dim_post": """
+        select count(*) from dim_post
+        semi join (select platform, post_id from fact_post_metrics where observed_date = $day)
+        using (platform, post_id)
+    """,
 }
 
 
 def night_rows(lake: LakeLocation, day: dt.date) -> dict[str, int]:
-    """The rows the night left: each fact table's rows of ``day`` and the posts last seen on it
-    (cheap on a lake with years of history, where counting whole tables is not)."""
+    """The rows the night of ``day`` left in each table of ``NIGHT_ROWS``."""
     connection = open_lake(lake)
     try:
         return {
-            table: connection.execute(
-                f"select count(*) from {table} where {column} = ?", [day]
-            ).fetchall()[0][0]
-            for table, column in NIGHT_COLUMNS.items()
+            table: connection.execute(query, {"day": day}).fetchall()[0][0]
+            for table, query in NIGHT_ROWS.items()
         }
     finally:
         connection.close()

@@ -70,7 +70,8 @@ class FactPostMetrics(pa.DataFrameModel):
 
 
 class DimPost(pa.DataFrameModel):
-    """One row per (platform, post_id): what a post says and where it is, as last seen."""
+    """One row per (platform, post_id): what a post says and where it is, as last seen (the load
+    adds ``first_seen_date``, the partition's date)."""
 
     platform: str = pa.Field(isin=list(PLATFORMS), description="Platform.")
     post_id: str = pa.Field(description="Platform media id.")
@@ -78,7 +79,6 @@ class DimPost(pa.DataFrameModel):
     published_at: dt.datetime = pa.Field(description="Publication time, UTC.")
     caption: str = pa.Field(nullable=True, description="Text of the post as last seen.")
     permalink: str = pa.Field(nullable=True, description="Public URL of the post.")
-    last_seen_date: dt.date = pa.Field(description="UTC date the post was last seen.")
 
     class Config:
         unique = ["platform", "post_id"]

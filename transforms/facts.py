@@ -83,7 +83,10 @@ def fact_post_metrics(posts: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def dim_post(posts: pl.LazyFrame) -> pl.LazyFrame:
-    """Grain: one row per (platform, post_id): its text and link as seen on the latest date."""
+    """Grain: one row per (platform, post_id): its text and link as seen on the latest date.
+
+    When it was first seen is the load's business: the date of the partition it merges into
+    ``dim_post`` (``warehouse/load.py``)."""
     return (
         posts.sort("as_of", "landed_file", "line_number")
         .unique(subset=["platform", "post_id"], keep="last", maintain_order=True)
@@ -94,7 +97,6 @@ def dim_post(posts: pl.LazyFrame) -> pl.LazyFrame:
             "published_at",
             "caption",
             "permalink",
-            last_seen_date="as_of",
         )
         .sort("platform", "post_id")
     )

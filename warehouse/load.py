@@ -64,22 +64,45 @@ when not matched then insert (
     incoming.country, incoming.category, incoming.first_seen_date, incoming.last_seen_date
 )
 """
-# A post keeps the text and link of its latest sighting; replaying an older date changes nothing.
+# The night's posts (all of one date, $date) merged into dim_post. A new post is first seen on
+# $date. A post keeps the text, link, owner and time of its latest sighting: its row is
+# rewritten only when one of them changed and no later night saw the post (fact_post_metrics
+# has a row per post and night; bounded by $date, DuckLake skips every file of the earlier
+# nights, so a nightly run reads nothing there), or when an older date widens first_seen_date.
+# A night that sees the same posts again writes nothing to dim_post, and loading any date again,
+# in any order, changes nothing.
 MERGE_POSTS = """
 merge into dim_post as current
-using ({incoming}) as incoming
+using (
+    select incoming.*, later.post_id is not null as seen_later
+    from ({incoming}) as incoming
+    left join (
+        select distinct platform, post_id
+        from fact_post_metrics
+        where platform = $platform and observed_date > $date
+    ) as later using (platform, post_id)
+) as incoming
 on current.platform = incoming.platform and current.post_id = incoming.post_id
-when matched and incoming.last_seen_date >= current.last_seen_date then update set
-    account_id = incoming.account_id,
-    published_at = incoming.published_at,
-    caption = incoming.caption,
-    permalink = incoming.permalink,
-    last_seen_date = incoming.last_seen_date
+when matched and (
+    $date < current.first_seen_date
+    or not incoming.seen_later and (
+        incoming.account_id is distinct from current.account_id
+        or incoming.published_at is distinct from current.published_at
+        or incoming.caption is distinct from current.caption
+        or incoming.permalink is distinct from current.permalink
+    )
+) then update set
+    account_id = case when incoming.seen_later then current.account_id else incoming.account_id end,
+    published_at = case when incoming.seen_later then current.published_at
+                        else incoming.published_at end,
+    caption = case when incoming.seen_later then current.caption else incoming.caption end,
+    permalink = case when incoming.seen_later then current.permalink else incoming.permalink end,
+    first_seen_date = least(current.first_seen_date, $date)
 when not matched then insert (
-    platform, post_id, account_id, published_at, caption, permalink, last_seen_date
+    platform, post_id, account_id, published_at, caption, permalink, first_seen_date
 ) values (
     incoming.platform, incoming.post_id, incoming.account_id, incoming.published_at,
-    incoming.caption, incoming.permalink, incoming.last_seen_date
+    incoming.caption, incoming.permalink, $date
 )
 """
 # What DuckLake says when it refuses a commit because of a concurrent one: a conflict found on
@@ -108,7 +131,8 @@ class PartitionLoad:
     quarantine: pl.DataFrame
     run_log: pl.DataFrame
     failed_accounts: pl.DataFrame | None = None
-    # dim_post rows (a post's caption and link as last seen), merged by (platform, post_id).
+    # dim_post rows (a post's caption and link as the night saw them), merged by
+    # (platform, post_id).
     posts: pl.DataFrame | Path | None = None
     # The run the commit is labelled with (``influencers snapshots``).
     run_id: str = ""
@@ -234,8 +258,7 @@ def _replace_partition(connection: duckdb.DuckDBPyConnection, load: PartitionLoa
         if load.failed_accounts is not None:
             insert_rows(connection, "failed_accounts", load.failed_accounts)
         _execute_reading(connection, MERGE_INFLUENCERS, load.influencers)
-        if load.posts is not None:
-            _merge_posts(connection, load.posts)
+        _merge_posts(connection, load)
         insert_rows(connection, "pipeline_runs", load.run_log)
 
 
@@ -280,14 +303,17 @@ def _replace_profiles_keeping_imports(
     )
 
 
-def _merge_posts(connection: duckdb.DuckDBPyConnection, posts: pl.DataFrame | Path) -> None:
+def _merge_posts(connection: duckdb.DuckDBPyConnection, load: PartitionLoad) -> None:
+    posts = load.posts
+    arguments: dict[str, object] = {"platform": load.platform, "date": load.partition_date}
     if isinstance(posts, Path):
+        arguments["path"] = str(posts)
         connection.execute(
-            MERGE_POSTS.format(incoming="select * from read_parquet($path)"), {"path": str(posts)}
+            MERGE_POSTS.format(incoming="select * from read_parquet($path)"), arguments
         )
-    elif not posts.is_empty():
+    elif posts is not None and not posts.is_empty():
         incoming_posts = posts  # noqa: F841  (read by name from the SQL)
-        connection.execute(MERGE_POSTS.format(incoming="select * from incoming_posts"))
+        connection.execute(MERGE_POSTS.format(incoming="select * from incoming_posts"), arguments)
 
 
 def record_runs(

@@ -1,3 +1,4 @@
+import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
@@ -6,6 +7,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from warehouse import migrate
 from warehouse.lake import LakeLocation, open_lake
 from warehouse.load import PartitionLoad, load_partition
 from warehouse.migrate import apply_migrations, available_migrations
@@ -202,3 +204,106 @@ def test_a_nightly_load_keeps_imported_snapshots_of_accounts_it_did_not_fetch(
     assert connection.execute(
         "select account_id, followers from fact_profile_daily order by 1"
     ).fetchall() == [("1", 1001), ("handle:lena.paints", 52_000)]
+
+
+def sighting(day: dt.date, caption: str) -> PartitionLoad:
+    """The night of ``day`` seeing post 10 with ``caption``."""
+    post = {
+        "platform": ["instagram"],
+        "post_id": ["10"],
+        "account_id": ["1"],
+        "published_at": [dt.datetime(2026, 11, 19, 10)],
+    }
+    night = partition(day, 1000)
+    night.facts["fact_post_metrics"] = pl.DataFrame(
+        {**post, "observed_date": [day], "media_type": ["IMAGE"], "likes": [5]}
+    )
+    return dataclasses.replace(
+        night,
+        posts=pl.DataFrame({**post, "caption": [caption], "permalink": ["https://x/p/10/"]}),
+    )
+
+
+NIGHTS = [DAY + dt.timedelta(days=n) for n in range(4)]
+# The creator added #ad on the second night, then took it off again.
+CAPTIONS = dict(
+    zip(NIGHTS, ["spring look", "spring look #ad", "spring look", "spring look"], strict=True)
+)
+
+
+@pytest.mark.parametrize(
+    "order",
+    [[0, 1, 2, 3], [3, 2, 1, 0], [0, 2, 1, 3], [1, 3, 0, 2]],
+    ids=["in-order", "backwards", "backfill-between", "shuffled"],
+)
+def test_a_post_keeps_its_latest_caption_and_first_date_whatever_order_nights_load(
+    tmp_path: Path, order: list[int]
+) -> None:
+    connection = open_lake(LakeLocation.in_directory(tmp_path))
+    for night in order:
+        load_partition(connection, sighting(NIGHTS[night], CAPTIONS[NIGHTS[night]]))
+    once = table(connection, "dim_post")
+
+    assert connection.execute("select caption, first_seen_date from dim_post").fetchall() == [
+        ("spring look", NIGHTS[0])
+    ]
+    load_partition(connection, sighting(NIGHTS[1], CAPTIONS[NIGHTS[1]]))
+    assert table(connection, "dim_post") == once
+
+
+def test_a_night_that_sees_a_post_unchanged_writes_nothing_to_dim_post(tmp_path: Path) -> None:
+    connection = open_lake(LakeLocation.in_directory(tmp_path))
+    load_partition(connection, sighting(NIGHTS[0], "spring look"))
+
+    def dim_post_changes() -> int:
+        snapshot = connection.execute(
+            "select max(snapshot_id) from ducklake_snapshots('lake')"
+        ).fetchall()[0][0]
+        return connection.execute(
+            "select count(*) from ducklake_table_changes('lake', 'main', 'dim_post', ?, ?)",
+            [snapshot, snapshot],
+        ).fetchall()[0][0]
+
+    load_partition(connection, sighting(NIGHTS[1], "spring look"))
+    assert dim_post_changes() == 0
+    load_partition(connection, sighting(NIGHTS[2], "spring look #ad"))
+    # an edit is an update: the old row out, the new one in
+    assert dim_post_changes() == 2
+
+
+def test_a_lake_from_before_first_seen_dates_gets_each_posts_first_observation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shipped = available_migrations()
+    monkeypatch.setattr(
+        migrate, "available_migrations", lambda: [m for m in shipped if m.version < 12]
+    )
+    old = open_lake(LakeLocation.in_directory(tmp_path))
+    old.execute(
+        "insert into dim_post values "
+        "('instagram', '10', '1', '2026-11-19 10:00', 'seen twice', null, '2026-11-22'), "
+        "('instagram', '11', '1', '2026-11-19 11:00', 'no observation left', null, '2026-11-21')"
+    )
+    old.execute(
+        "insert into fact_post_metrics (platform, post_id, observed_date, account_id, "
+        "published_at, media_type) values "
+        "('instagram', '10', '2026-11-20', '1', '2026-11-19 10:00', 'IMAGE'), "
+        "('instagram', '10', '2026-11-22', '1', '2026-11-19 10:00', 'IMAGE')"
+    )
+    old.close()
+    monkeypatch.undo()
+
+    connection = open_lake(LakeLocation.in_directory(tmp_path))
+
+    assert table(connection, "dim_post") == [
+        ("instagram", "10", "1", dt.datetime(2026, 11, 19, 10), "seen twice", None, DAY),
+        (
+            "instagram",
+            "11",
+            "1",
+            dt.datetime(2026, 11, 19, 11),
+            "no observation left",
+            None,
+            dt.date(2026, 11, 21),
+        ),
+    ]

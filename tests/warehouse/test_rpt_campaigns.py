@@ -162,7 +162,7 @@ def campaign_world(connection: duckdb.DuckDBPyConnection) -> None:
                 "published_at": dt.datetime.fromisoformat(published),
                 "caption": caption,
                 "permalink": None,
-                "last_seen_date": day("2026-11-15"),
+                "first_seen_date": day("2026-10-03"),
             }
             for platform, post, account, published, caption in posts
         ],
