@@ -329,6 +329,7 @@ NIGHT_STATEMENTS = (
     """,
 )
 
+
 def cycle_dates(cycle: int) -> tuple[dt.date, dt.date]:
     """The first and last publication date of a cycle of the template's posts."""
     if cycle == 0:
