@@ -91,6 +91,7 @@ def demo(
 ) -> None:
     """Load the last DAYS days from the simulated platforms and print what landed where."""
     _quiet_prefect()
+    from flows.maintenance import maintenance as maintenance_flow
     from flows.nightly import nightly as nightly_flow
     from flows.settings import load_settings
     from flows.weekly import iso_week_label, weekly_reports
@@ -108,7 +109,7 @@ def demo(
     # API would see the same creator's TikTok token refreshed by two nights at once.
     at_once = DEMO_NIGHTS_AT_ONCE if all(map(settings.uses_simulator, settings.sources)) else 1
     with _without_heartbeats():
-        summaries = _run_nights(nightly_flow, dates, at_once)
+        summaries = _run_nights(_maintained_weekly(nightly_flow, maintenance_flow), dates, at_once)
         weeks = _full_weeks(dates[0], dates[-1])
         campaign_files = None
         configured_campaigns = os.environ.get(CAMPAIGNS_DIR_VARIABLE)
@@ -131,6 +132,24 @@ def demo(
     if reports:
         _print_reports(reports[-1])
         _print_campaigns(settings.lake)
+
+
+def _maintained_weekly(
+    run_night: Callable[..., Summary], run_maintenance: Callable[[], object]
+) -> Callable[..., Summary]:
+    """A night's run, followed on Saturdays' nights by the lake's maintenance, as deployed: the
+    nightly run at 02:00 loads the day before, and the maintenance runs on Sundays at 04:00
+    (``prefect.yaml``). Without it the demo's small files pile up night after night, and each
+    load reads more of them (a night's three loads took 1.22 s after 14 nights, 0.82 s once
+    maintained)."""
+
+    def run(date: dt.date) -> Summary:
+        summary = run_night(date=date)
+        if date.weekday() == SATURDAY:
+            run_maintenance()
+        return summary
+
+    return run
 
 
 def _run_nights(
@@ -221,6 +240,7 @@ def _demo_shop(directory: Path, first: dt.date, last: dt.date) -> Callable[[dt.d
 
 DEMO_SHOP = "demo-shop"
 DEMO_NIGHTS_AT_ONCE = 2
+SATURDAY = 5  # dt.date.weekday()
 CAMPAIGNS_DIR_VARIABLE = "INFLUENCERS_CAMPAIGNS_DIR"
 # The micro-versus-macro answer, on the last as-of date's campaigns: every campaign's tiers summed.
 CAMPAIGN_TIERS = """

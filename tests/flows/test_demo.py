@@ -36,6 +36,16 @@ def test_the_demo_reports_every_platform_side_by_side(pipeline_env: Path) -> Non
             ).fetchall()
             assert sorted(platform for platform, _ in platforms) == sorted(PLATFORMS), table
             assert all(rows > 0 for _, rows in platforms), (table, platforms)
+        # The lake was maintained after Saturday's night, as the deployed schedule does.
+        messages = [
+            message
+            for (message,) in connection.execute(
+                "select commit_message from ducklake_snapshots('lake') order by snapshot_id"
+            ).fetchall()
+        ]
+        maintained = messages.index("maintenance: merge small files")
+        assert "nightly instagram 2026-11-21" in messages[:maintained]
+        assert "nightly instagram 2026-11-22" in messages
     finally:
         connection.close()
     html = (pipeline_env / "reports" / "weekly-2026-W47.html").read_text(encoding="utf-8")
