@@ -16,7 +16,8 @@ records which part each thread is in at every moment:
   server is a part of its own.
 - the task bodies: ``extract_and_land`` (per platform), ``validate_and_transform``,
   ``load_source_night`` (and inside it ``open_lake``: the lake's attach and migrations check);
-  the weekly flow and its tasks; the shop's orders import and the campaign files.
+  the weekly flow and its tasks; the lake's maintenance after each Saturday; the shop's orders
+  import and the campaign files.
 - starting and stopping the simulated platforms; the imports; everything else is "rest".
 - the process's start and exit, timed from outside it: the interpreter's start, and at exit
   Prefect's draining of its log and event workers and the temporary server's stop.
@@ -69,6 +70,7 @@ VALIDATE = "validate + transform"
 LAKE_OPEN = "load: lake open"
 LOAD = "load: commit"
 WEEKLY = "weekly reports"
+MAINTENANCE = "lake maintenance (Saturdays)"
 SHOP = "shop orders + campaign files"
 IMPORTS = "imports"
 START_EXIT = "process start and exit"
@@ -83,6 +85,7 @@ PARTS = (
     LAKE_OPEN,
     LOAD,
     WEEKLY,
+    MAINTENANCE,
     SHOP,
     IMPORTS,
     START_EXIT,
@@ -297,6 +300,8 @@ def _body_part(timeline: Timeline) -> Callable[..., str | None]:
             return REST
         if module == "flows.weekly":
             return WEEKLY
+        if module == "flows.maintenance":
+            return MAINTENANCE
         if module == "flows.orders":
             return SHOP
         return None
