@@ -307,3 +307,36 @@ def test_a_lake_from_before_first_seen_dates_gets_each_posts_first_observation(
             dt.date(2026, 11, 21),
         ),
     ]
+
+
+def sightings(day: dt.date, post_ids: list[str], caption: str) -> PartitionLoad:
+    """The night of ``day`` seeing each of ``post_ids`` with ``caption``."""
+    posts = {
+        "platform": ["instagram"] * len(post_ids),
+        "post_id": post_ids,
+        "account_id": ["1"] * len(post_ids),
+        "published_at": [dt.datetime(2026, 11, 19, 10)] * len(post_ids),
+    }
+    night = partition(day, 1000)
+    night.facts["fact_post_metrics"] = pl.DataFrame(
+        {**posts, "observed_date": [day] * len(post_ids), "media_type": ["IMAGE"] * len(post_ids)}
+    )
+    return dataclasses.replace(
+        night,
+        posts=pl.DataFrame(
+            {**posts, "caption": [caption] * len(post_ids), "permalink": [None] * len(post_ids)}
+        ),
+    )
+
+
+def test_a_backfilled_night_edits_only_the_posts_no_later_night_saw(tmp_path: Path) -> None:
+    connection = open_lake(LakeLocation.in_directory(tmp_path))
+    everyone = [str(100 + n) for n in range(40)]
+    followed_on = everyone[:25]  # the others were last seen on the backfilled night
+    load_partition(connection, sightings(NIGHTS[0], everyone, "as posted"))
+    load_partition(connection, sightings(NIGHTS[2], followed_on, "as posted"))
+
+    load_partition(connection, sightings(NIGHTS[1], everyone, "edited"))
+
+    captions = dict(connection.execute("select post_id, caption from dim_post").fetchall())
+    assert captions == {post: "as posted" if post in followed_on else "edited" for post in everyone}
