@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import contextvars
 import datetime as dt
 import itertools
@@ -145,7 +146,7 @@ def _maintained_weekly(
 
     def run(date: dt.date) -> Summary:
         summary = run_night(date=date)
-        if date.weekday() == SATURDAY:
+        if date.weekday() == calendar.SATURDAY:
             run_maintenance()
         return summary
 
@@ -240,7 +241,6 @@ def _demo_shop(directory: Path, first: dt.date, last: dt.date) -> Callable[[dt.d
 
 DEMO_SHOP = "demo-shop"
 DEMO_NIGHTS_AT_ONCE = 2
-SATURDAY = 5  # dt.date.weekday()
 CAMPAIGNS_DIR_VARIABLE = "INFLUENCERS_CAMPAIGNS_DIR"
 # The micro-versus-macro answer, on the last as-of date's campaigns: every campaign's tiers summed.
 CAMPAIGN_TIERS = """
