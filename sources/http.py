@@ -158,6 +158,14 @@ class JsonClient:
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(policy.concurrency, 1))
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
+        # The environment's proxy and CA bundle for the API's host, read once: requests reads them
+        # again for every request, scanning the whole environment twice (a third of the
+        # client's time per request, measured on the demo). Every request goes to this host.
+        # Without trust_env, requests also stops looking up ~/.netrc: the APIs take tokens.
+        environment = self._session.merge_environment_settings(self._base_url, {}, None, None, None)
+        self._session.proxies.update(environment["proxies"])
+        self._session.verify = environment["verify"]
+        self._session.trust_env = False
         self._lock = threading.Lock()
         self._paused_until = 0.0
         self._requests_made = 0

@@ -92,6 +92,21 @@ def test_a_good_json_answer_is_parsed_in_one_request(platform: ScriptedPlatform)
     assert client.sleeps == []
 
 
+def test_the_proxy_of_the_environment_carries_the_requests(
+    platform: ScriptedPlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The client reads the environment once, not per request: the proxy must still be used.
+    for name in ("http_proxy", "HTTP_PROXY"):
+        monkeypatch.setenv(name, platform.base_url)
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    platform.answer("/v1/me", Answer(body=b'{"name": "Ana"}'))
+    client = Client("http://api.example.invalid")
+
+    assert client.get("me") == {"name": "Ana"}
+    assert platform.request_lines[0].startswith("http://api.example.invalid/v1/me?")
+
+
 def test_a_utf8_bom_is_stripped(platform: ScriptedPlatform) -> None:
     platform.answer("/v1/me", Answer(body=codecs.BOM_UTF8 + b'{"name": "Ana"}'))
 
