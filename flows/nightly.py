@@ -11,6 +11,7 @@ the night goes on; the night ends red only when the failure is not an account's 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
 import shutil
 import threading
@@ -69,9 +70,12 @@ WAREHOUSE_WRITER_LIMIT = "warehouse-writer"
 # A load takes about a second; waiting longer than this means a writer is stuck.
 WRITER_WAIT_SECONDS = 1800
 DEPLOYMENT_ID_OVERRIDE = "PREFECT__RUNTIME__DEPLOYMENT__ID"
-# The writer slot of the runs of this process that no deployment started (re-entrant: a run
-# holding it may record a failure).
+# The writer slot of the runs that no deployment started: this lock among the threads of a process
+# (re-entrant: a run holding it may record a failure), and an flock on a file beside the catalog
+# among the processes of the machine (the demo's nights run in two).
 _PROCESS_WRITER = threading.RLock()
+# How many times the thread holding _PROCESS_WRITER holds each lake's lock file.
+_lock_files_held: dict[Path, int] = {}
 
 
 class ExtractMode(StrEnum):
@@ -116,19 +120,44 @@ def warehouse_writer(lake: LakeLocation) -> Iterator[None]:
     A SQLite catalog takes one commit at a time: a second process committing at once fails with
     "database is locked" (measured, docs/scale-out.md), so deployed runs take turns to commit.
     A PostgreSQL catalog takes concurrent commits, and runs on several workers write at once. Runs
-    started outside a deployment (the command line, the demo's nights, two at a time) take turns
-    within their process; a deployed run whose server lacks the limit runs unguarded, and Prefect
-    warns about it.
+    started outside a deployment (the command line, the demo's nights, two at a time in two
+    processes) take turns on the machine, through a lock file beside the catalog; a deployed run
+    whose server lacks the limit runs unguarded, and Prefect warns about it.
     """
     if lake.on_postgres:
         yield
         return
     if not started_by_deployment():
-        with _PROCESS_WRITER:
+        with _machine_writer(Path(f"{lake.catalog}.writer.lock")):
             yield
         return
     with concurrency(WAREHOUSE_WRITER_LIMIT, occupy=1, timeout_seconds=WRITER_WAIT_SECONDS):
         yield
+
+
+@contextmanager
+def _machine_writer(lock_file: Path) -> Iterator[None]:
+    """Hold ``lock_file`` (``flock``) against the other processes, and the process's lock against
+    its other threads; a thread already holding both takes them again at no cost."""
+    with _PROCESS_WRITER:
+        if lock_file in _lock_files_held:
+            _lock_files_held[lock_file] += 1
+            try:
+                yield
+            finally:
+                _lock_files_held[lock_file] -= 1
+            return
+        lock_file.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            _lock_files_held[lock_file] = 1
+            try:
+                yield
+            finally:
+                del _lock_files_held[lock_file]
+        finally:
+            os.close(descriptor)  # releases the flock
 
 
 def started_by_deployment() -> bool:

@@ -1,7 +1,8 @@
 """The `warehouse-writer` slot: a deployed run holds it while it writes a lake whose catalog is a
 SQLite file (two processes committing to one SQLite catalog at once fail with "database is
 locked", docs/scale-out.md), and never for a PostgreSQL catalog, so that dates load at once; runs
-outside a deployment take turns within their process (the demo runs two nights at once).
+outside a deployment take turns on the machine (the demo runs two nights at once, in two
+processes).
 
 Against the session's Prefect API (the test harness); a deployed run is what Prefect's runtime
 reports when ``PREFECT__RUNTIME__DEPLOYMENT__ID`` is set.
@@ -9,10 +10,12 @@ reports when ``PREFECT__RUNTIME__DEPLOYMENT__ID`` is set.
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import prefect.runtime.deployment
@@ -95,6 +98,26 @@ def test_runs_outside_a_deployment_take_turns_within_their_process(tmp_path: Pat
         thread.join()
 
     assert most_at_once == 1
+
+
+def hold_the_writer(directory: str, everyone_ready: threading.Barrier) -> tuple[float, float]:
+    """In a process of its own: take the writer once every process is ready, hold it a while."""
+    everyone_ready.wait(timeout=120)
+    with warehouse_writer(LakeLocation.in_directory(Path(directory))):
+        started = time.monotonic()
+        time.sleep(0.3)
+        return started, time.monotonic()
+
+
+def test_runs_outside_a_deployment_take_turns_across_processes(tmp_path: Path) -> None:
+    # The demo's nights run in two processes: their commits must not meet in the SQLite catalog.
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, ProcessPoolExecutor(2, mp_context=context) as processes:
+        everyone_ready = manager.Barrier(2)
+        held = list(processes.map(hold_the_writer, [str(tmp_path)] * 2, [everyone_ready] * 2))
+
+    (_, first_released), (second_taken, _) = sorted(held)
+    assert first_released <= second_taken
 
 
 def test_a_flow_run_tells_it_was_not_deployed_without_asking_the_api(
