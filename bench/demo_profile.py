@@ -201,12 +201,12 @@ def markdown(results: dict[str, Any]) -> str:
 
 
 class Timeline:
-    """Which part each thread is in, as non-overlapping segments per thread, each with the wall
-    clock and this process's CPU clock at its ends."""
+    """Which part each thread is in, as non-overlapping segments per thread (of this process),
+    each with the wall clock and this process's CPU clock at its ends."""
 
     def __init__(self) -> None:
         self._local = threading.local()
-        self._segments: list[tuple[Instant, Instant, int, str]] = []
+        self.segments: list[Segment] = []
         self._lock = threading.Lock()
 
     def current(self) -> str | None:
@@ -234,38 +234,55 @@ class Timeline:
     def _close(self, start: Instant, end: Instant, part: str) -> None:
         if end[0] > start[0]:
             with self._lock:
-                self._segments.append((start, end, threading.get_ident(), part))
+                self.segments.append((start, end, (os.getpid(), threading.get_ident()), part))
 
-    def attribute(self) -> tuple[dict[str, float], dict[str, float]]:
-        """Wall seconds and CPU seconds per part: each moment, and the CPU time this process
-        spent in it, split between the threads doing work then (or, when none is, between the
-        threads in a container part)."""
-        events: list[tuple[float, int, float, int, str]] = []
-        for start, end, thread, part in self._segments:
-            events.append((start[0], 1, start[1], thread, part))
-            events.append((end[0], 0, end[1], thread, part))
-        events.sort(key=lambda event: (event[0], event[1]))
-        seconds = dict.fromkeys(PARTS, 0.0)
-        cpu_seconds = dict.fromkeys(PARTS, 0.0)
-        active: dict[int, str] = {}
-        previous, previous_cpu = (events[0][0], events[0][2]) if events else (0.0, 0.0)
-        for moment, starts, cpu, thread, part in events:
-            if moment > previous and active:
-                present = [p for p in active.values() if p != WAITING] or [REST]
-                busy = [p for p in present if p not in CONTAINERS] or present
-                for p in busy:
-                    seconds[p] += (moment - previous) / len(busy)
-                    cpu_seconds[p] += max(0.0, cpu - previous_cpu) / len(busy)
-            previous, previous_cpu = moment, max(cpu, previous_cpu)
-            if starts:
-                active[thread] = part
-            elif active.get(thread) == part:
-                del active[thread]
-        return seconds, cpu_seconds
+
+def attribute(segments: list[Segment]) -> tuple[dict[str, float], dict[str, float]]:
+    """Wall seconds and CPU seconds per part, from the segments of the demo's process and of its
+    night workers (their wall clocks are one: ``perf_counter`` is the system's monotonic clock).
+    Each moment goes to the parts of the threads doing work then, in any process; each process's
+    CPU time goes to the parts of its own threads."""
+    seconds, _ = _attribute(segments)
+    cpu_seconds = dict.fromkeys(PARTS, 0.0)
+    for process in {thread[0] for _, _, thread, _ in segments}:
+        _, cpu_of_process = _attribute([s for s in segments if s[2][0] == process])
+        for part, cpu in cpu_of_process.items():
+            cpu_seconds[part] += cpu
+    return seconds, cpu_seconds
+
+
+def _attribute(segments: list[Segment]) -> tuple[dict[str, float], dict[str, float]]:
+    """Each moment, and the CPU time spent in it (meaningful for one process's segments), split
+    between the threads doing work then (or, when none is, between the threads in a container
+    part)."""
+    events: list[tuple[float, int, float, tuple[int, int], str]] = []
+    for start, end, thread, part in segments:
+        events.append((start[0], 1, start[1], thread, part))
+        events.append((end[0], 0, end[1], thread, part))
+    events.sort(key=lambda event: (event[0], event[1]))
+    seconds = dict.fromkeys(PARTS, 0.0)
+    cpu_seconds = dict.fromkeys(PARTS, 0.0)
+    active: dict[tuple[int, int], str] = {}
+    previous, previous_cpu = (events[0][0], events[0][2]) if events else (0.0, 0.0)
+    for moment, starts, cpu, thread, part in events:
+        if moment > previous and active:
+            present = [p for p in active.values() if p != WAITING] or [REST]
+            busy = [p for p in present if p not in CONTAINERS] or present
+            for p in busy:
+                seconds[p] += (moment - previous) / len(busy)
+                cpu_seconds[p] += max(0.0, cpu - previous_cpu) / len(busy)
+        previous, previous_cpu = moment, max(cpu, previous_cpu)
+        if starts:
+            active[thread] = part
+        elif active.get(thread) == part:
+            del active[thread]
+    return seconds, cpu_seconds
 
 
 # (wall clock, this process's CPU time: every thread's, DuckDB's and Polars' included)
 Instant = tuple[float, float]
+# (start, end, (process id, thread id), part)
+Segment = tuple[Instant, Instant, tuple[int, int], str]
 
 
 def _instant() -> Instant:
@@ -359,12 +376,71 @@ def _instrument(timeline: Timeline, counts: dict[str, int]) -> None:
     _wrap(simulator.campaigns, "write_campaign_files", constant(SHOP), timeline)
 
 
-def _nightly_window(timeline: Timeline) -> Callable[[], tuple[float, list[float]]]:
-    """Wrap the nightly flow's calls; returns what tells the wall time from the first night's
-    start to the last night's end, and each night's own, in date order."""
+def _instrument_workers(records: Path) -> None:
+    """Start the demo's night workers (``flows.cli._night_processes``) with ``_worker_start``,
+    which instruments each the same way and writes what it recorded under RECORDS."""
+    import flows.cli
+
+    flows.cli.ProcessPoolExecutor = functools.partial(  # type: ignore[misc]
+        concurrent.futures.ProcessPoolExecutor,
+        initializer=_worker_start,
+        initargs=(str(records),),
+    )
+
+
+def _worker_start(records: str) -> None:
+    """In a night worker: instrument it, and after each night write its segments, counts and
+    nights to RECORDS/<pid>.json (a worker process ends without running ``atexit``)."""
+    timeline = Timeline()
+    counts = {"flow_runs": 0, "task_runs": 0}
+    nights: dict[str, tuple[float, float]] = {}
+    with timeline.span(IMPORTS):
+        sys.path.insert(0, str(ROOT))
+        import flows.cli
+        import flows.maintenance
+        import flows.nightly
+    _instrument(timeline, counts)
+    _nightly_window(timeline, nights)
+    night = flows.cli._demo_night
+    output = Path(records) / f"{os.getpid()}.json"
+
+    @functools.wraps(night)
+    def recorded(date: dt.date) -> Any:
+        try:
+            with timeline.span(REST):
+                return night(date)
+        finally:
+            record = {"segments": timeline.segments, "counts": counts, "nights": nights}
+            output.write_text(json.dumps(record), encoding="utf-8")
+
+    # The demo sends the night by name: this process's name now finds this wrapper.
+    flows.cli._demo_night = recorded  # type: ignore[assignment]
+
+
+def _worker_records(records: Path) -> tuple[list[Segment], dict[str, int], dict[str, Any]]:
+    segments: list[Segment] = []
+    counts = {"flow_runs": 0, "task_runs": 0}
+    nights: dict[str, Any] = {}
+    for path in sorted(records.glob("*.json")):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        segments += [
+            ((start[0], start[1]), (end[0], end[1]), (thread[0], thread[1]), part)
+            for start, end, thread, part in record["segments"]
+        ]
+        for kind, number in record["counts"].items():
+            counts[kind] += number
+        nights.update({date: tuple(span) for date, span in record["nights"].items()})
+    return segments, counts, nights
+
+
+def _nightly_window(
+    timeline: Timeline, nights: dict[str, tuple[float, float]]
+) -> Callable[[], tuple[float, list[float]]]:
+    """Wrap the nightly flow's calls, recording each night's start and end in NIGHTS; returns
+    what tells the wall time from the first night's start to the last night's end, and each
+    night's own, in date order."""
     from prefect.flows import Flow
 
-    nights: dict[str, tuple[float, float]] = {}
     call = Flow.__call__
 
     @functools.wraps(call)
@@ -392,6 +468,9 @@ def _child(output: Path, nights: int, end: dt.date) -> None:
     """Run the demo instrumented in this process and write what it measured to OUTPUT."""
     timeline = Timeline()
     counts = {"flow_runs": 0, "task_runs": 0}
+    nights_run: dict[str, tuple[float, float]] = {}
+    records = output.parent / "workers"
+    records.mkdir(exist_ok=True)
     recording = time.perf_counter()
     with timeline.span(REST):
         with timeline.span(IMPORTS):
@@ -404,10 +483,15 @@ def _child(output: Path, nights: int, end: dt.date) -> None:
             from flows.cli import app
 
         _instrument(timeline, counts)
-        nightly_window = _nightly_window(timeline)
+        _instrument_workers(records)
+        nightly_window = _nightly_window(timeline, nights_run)
         app(["demo", "--days", str(nights), "--end", end.isoformat()], standalone_mode=False)
     recorded = time.perf_counter() - PROCESS_STARTED
-    parts, cpu_parts = timeline.attribute()
+    worker_segments, worker_counts, worker_nights = _worker_records(records)
+    for kind, number in worker_counts.items():
+        counts[kind] += number
+    nights_run.update(worker_nights)
+    parts, cpu_parts = attribute(timeline.segments + worker_segments)
     # This module's own first lines, before the timeline began.
     parts[IMPORTS] += recording - PROCESS_STARTED
     nightly_seconds, night_seconds = nightly_window()
@@ -421,7 +505,8 @@ def _child(output: Path, nights: int, end: dt.date) -> None:
         # From this module's first line to the demo's end, as the parts above cover it.
         "recorded_seconds": recorded,
         "parts": parts,
-        # This process's CPU seconds in each part (not the temporary Prefect server's).
+        # The CPU seconds of this process and its night workers in each part (not the temporary
+        # Prefect server's).
         "cpu_parts": cpu_parts,
         **counts,
     }

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import calendar
-import contextvars
 import datetime as dt
 import itertools
+import multiprocessing
 import os
 import re
 import secrets
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
@@ -92,8 +92,6 @@ def demo(
 ) -> None:
     """Load the last DAYS days from the simulated platforms and print what landed where."""
     _quiet_prefect()
-    from flows.maintenance import maintenance as maintenance_flow
-    from flows.nightly import nightly as nightly_flow
     from flows.settings import load_settings
     from flows.weekly import iso_week_label, weekly_reports
     from warehouse.reports import default_as_of
@@ -110,7 +108,9 @@ def demo(
     # API would see the same creator's TikTok token refreshed by two nights at once.
     at_once = DEMO_NIGHTS_AT_ONCE if all(map(settings.uses_simulator, settings.sources)) else 1
     with _without_heartbeats():
-        summaries = _run_nights(_maintained_weekly(nightly_flow, maintenance_flow), dates, at_once)
+        _reach_prefect_api()
+        with _night_processes(at_once) as workers:
+            _run_nights(_demo_night, dates, at_once, workers)
         weeks = _full_weeks(dates[0], dates[-1])
         campaign_files = None
         configured_campaigns = os.environ.get(CAMPAIGNS_DIR_VARIABLE)
@@ -128,57 +128,96 @@ def demo(
             os.environ.pop(CAMPAIGNS_DIR_VARIABLE, None)
             if configured_campaigns is not None:
                 os.environ[CAMPAIGNS_DIR_VARIABLE] = configured_campaigns
-    del summaries
     _print_warehouse_summary(settings.lake)
     if reports:
         _print_reports(reports[-1])
         _print_campaigns(settings.lake)
 
 
-def _maintained_weekly(
-    run_night: Callable[..., Summary], run_maintenance: Callable[[], object]
-) -> Callable[..., Summary]:
-    """A night's run, followed on Saturdays' nights by the lake's maintenance, as deployed: the
-    nightly run at 02:00 loads the day before, and the maintenance runs on Sundays at 04:00
-    (``prefect.yaml``). Without it the demo's small files pile up night after night, and each
-    load reads more of them (a night's three loads took 1.22 s after 14 nights, 0.82 s once
-    maintained)."""
+def _demo_night(date: dt.date) -> None:
+    """One night of the demo, in a worker process (``_night_processes``): the nightly flow,
+    followed on Saturdays by the lake's maintenance, as deployed: the nightly run at 02:00 loads
+    the day before, and the maintenance runs on Sundays at 04:00 (``prefect.yaml``). Without it the
+    demo's small files pile up night after night, and each load reads more of them (a night's
+    three loads took 1.22 s after 14 nights, 0.82 s once maintained)."""
+    from flows.maintenance import maintenance
+    from flows.nightly import nightly
 
-    def run(date: dt.date) -> Summary:
-        summary = run_night(date=date)
-        if date.weekday() == calendar.SATURDAY:
-            run_maintenance()
-        return summary
+    with _without_heartbeats():
+        try:
+            nightly(date=date)
+            if date.weekday() == calendar.SATURDAY:
+                maintenance()
+        except Exception as error:
+            # Its own exception may not survive the trip to the demo's process; its words do.
+            raise DemoNightFailed(
+                f"the night of {date} failed: {type(error).__name__}: {error}"
+            ) from None
 
-    return run
+
+class DemoNightFailed(RuntimeError):
+    """A night of the demo failed (in a worker process: its message says how)."""
+
+
+@contextmanager
+def _night_processes(at_once: int) -> Iterator[Executor]:
+    """AT_ONCE worker processes for the demo's nights, on this process's Prefect API.
+
+    A night is mostly Python: the client, the simulated platforms it starts, the Pandera checks,
+    the DuckDB statements of its loads. In threads of one process they take turns on Python's
+    lock and the demo used little more than one core of two; in processes of their own, two
+    nights use both. The workers start afresh (``spawn``: no copy of this process's threads) and
+    inherit its environment, where the API's address is set for them: the temporary server this
+    process started when none is configured. Their commits take turns through the lake's writer
+    lock (``flows.nightly.warehouse_writer``).
+    """
+    api_url = _prefect_api_url()
+    previous = os.environ.get("PREFECT_API_URL")
+    os.environ["PREFECT_API_URL"] = api_url
+    try:
+        with ProcessPoolExecutor(at_once, mp_context=multiprocessing.get_context("spawn")) as pool:
+            yield pool
+    finally:
+        if previous is None:
+            os.environ.pop("PREFECT_API_URL", None)
+        else:
+            os.environ["PREFECT_API_URL"] = previous
+
+
+def _prefect_api_url() -> str:
+    """The Prefect API this process uses: the configured one, or the temporary server it
+    started (``_reach_prefect_api``)."""
+    from prefect.settings import get_current_settings
+
+    configured = get_current_settings().api.url
+    if configured:
+        return str(configured)
+    from prefect.server.api.server import SubprocessASGIServer
+
+    return str(SubprocessASGIServer().api_url)
 
 
 def _run_nights(
-    run_night: Callable[..., Summary], dates: list[dt.date], at_once: int
+    run_night: Callable[..., Summary], dates: list[dt.date], at_once: int, workers: Executor
 ) -> list[Summary]:
-    """Each date's nightly run, AT_ONCE at a time after the first, their summaries in date order.
+    """Each date's night on WORKERS, AT_ONCE at a time after the first, their results in date
+    order.
 
-    A night is mostly Python (the client and the simulated platforms, taking turns on the GIL)
-    while its validation and loads run in Polars and DuckDB: two nights at once keep both cores
-    busy. Their commits take turns (``flows.nightly.warehouse_writer``). The first night runs
-    alone: it creates the lake and connects the simulated TikTok creators, whose tokens the
-    next nights reuse. Each runs in a copy of this thread's context, so the demo's Prefect
-    settings apply to it. A night starts once every night AT_ONCE before it has succeeded:
-    after a failed night, those already running finish, no later one starts, and the failure is
-    raised.
+    The first night runs alone: it creates the lake and connects the simulated TikTok creators,
+    whose tokens the next nights reuse. A night starts once every night AT_ONCE before it has
+    succeeded: after a failed night, those already running finish, no later one starts, and the
+    failure is raised.
     """
-    _reach_prefect_api()
     summaries: list[Summary] = []
     waiting = iter(dates)
-    with ThreadPoolExecutor(at_once, thread_name_prefix="night") as nights:
 
-        def start(date: dt.date) -> Future[Summary]:
-            return nights.submit(contextvars.copy_context().run, run_night, date=date)
+    def start(date: dt.date) -> Future[Summary]:
+        return workers.submit(run_night, date)
 
-        running = deque(map(start, itertools.islice(waiting, 1)))  # the first night alone
-        for _ in _with_progress(dates, "nightly", str):
-            summaries.append(running.popleft().result())
-            running.extend(map(start, itertools.islice(waiting, at_once - len(running))))
+    running = deque(map(start, itertools.islice(waiting, 1)))  # the first night alone
+    for _ in _with_progress(dates, "nightly", str):
+        summaries.append(running.popleft().result())
+        running.extend(map(start, itertools.islice(waiting, at_once - len(running))))
     return summaries
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -86,7 +87,8 @@ DATES = [WEEK_END - dt.timedelta(days=offset) for offset in range(6, -1, -1)]
 def test_the_demo_runs_two_nights_at_a_time_and_returns_them_in_date_order() -> None:
     nights = NightsLog()
 
-    summaries = cli._run_nights(nights, DATES, at_once=2)
+    with ThreadPoolExecutor(2) as workers:
+        summaries = cli._run_nights(nights, DATES, at_once=2, workers=workers)
 
     assert summaries == [f"summary {date}" for date in DATES]
     assert sorted(nights.started) == DATES
@@ -98,8 +100,8 @@ def test_the_demo_runs_two_nights_at_a_time_and_returns_them_in_date_order() -> 
 def test_after_a_failed_night_the_demo_starts_no_later_one() -> None:
     nights = NightsLog(failing=DATES[2])
 
-    with pytest.raises(RuntimeError, match=f"night {DATES[2]} failed"):
-        cli._run_nights(nights, DATES, at_once=2)
+    with ThreadPoolExecutor(2) as workers, pytest.raises(RuntimeError, match=f"night {DATES[2]}"):
+        cli._run_nights(nights, DATES, at_once=2, workers=workers)
 
     # The night after it was already running and finished; none later started.
     assert sorted(nights.started) == DATES[:4]
