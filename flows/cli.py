@@ -176,12 +176,21 @@ def _night_processes(at_once: int) -> Iterator[Executor]:
     os.environ["PREFECT_API_URL"] = api_url
     try:
         with ProcessPoolExecutor(at_once, mp_context=multiprocessing.get_context("spawn")) as pool:
+            # One call per worker starts them all now (the pool starts one per call while none is
+            # idle): the second imports what a night needs while the first night runs alone.
+            for _ in range(at_once):
+                pool.submit(_import_a_nights_modules)
             yield pool
     finally:
         if previous is None:
             os.environ.pop("PREFECT_API_URL", None)
         else:
             os.environ["PREFECT_API_URL"] = previous
+
+
+def _import_a_nights_modules() -> None:
+    import flows.maintenance
+    import flows.nightly  # noqa: F401
 
 
 def _prefect_api_url() -> str:
