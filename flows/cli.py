@@ -175,12 +175,18 @@ def _night_processes(at_once: int) -> Iterator[Executor]:
     previous = os.environ.get("PREFECT_API_URL")
     os.environ["PREFECT_API_URL"] = api_url
     try:
-        with ProcessPoolExecutor(at_once, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pool = ProcessPoolExecutor(at_once, mp_context=multiprocessing.get_context("spawn"))
+        try:
             # One call per worker starts them all now (the pool starts one per call while none is
             # idle): the second imports what a night needs while the first night runs alone.
             for _ in range(at_once):
                 pool.submit(_import_a_nights_modules)
             yield pool
+        except BaseException:
+            # A failed night or Ctrl-C: the nights running finish, none waiting starts.
+            pool.shutdown(cancel_futures=True)
+            raise
+        pool.shutdown()
     finally:
         if previous is None:
             os.environ.pop("PREFECT_API_URL", None)

@@ -4,6 +4,8 @@ rows for Instagram, YouTube and TikTok, and the HTML report sets them side by si
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -82,6 +84,7 @@ class NightsLog:
 
 
 DATES = [WEEK_END - dt.timedelta(days=offset) for offset in range(6, -1, -1)]
+API_URL_BEFORE = os.environ.get("PREFECT_API_URL")
 
 
 def test_the_demo_runs_two_nights_at_a_time_and_returns_them_in_date_order() -> None:
@@ -106,6 +109,37 @@ def test_after_a_failed_night_the_demo_starts_no_later_one() -> None:
     # The night after it was already running and finished; none later started.
     assert sorted(nights.started) == DATES[:4]
     assert not nights.running
+
+
+def record_a_night(directory: str, failing: dt.date | None, date: dt.date) -> int:
+    """A night in a worker process: leaves a file saying it started, fails where told."""
+    (Path(directory) / date.isoformat()).touch()
+    time.sleep(0.2)
+    if date == failing:
+        raise cli.DemoNightFailed(f"the night of {date} failed: RuntimeError: told to")
+    return os.getpid()
+
+
+def test_the_demos_worker_processes_stop_after_a_failed_night(tmp_path: Path) -> None:
+    night = functools.partial(record_a_night, str(tmp_path), DATES[2])
+
+    with cli._night_processes(2) as workers, pytest.raises(cli.DemoNightFailed, match="told to"):
+        cli._run_nights(night, DATES, at_once=2, workers=workers)
+
+    # The night after it may have been on its way to a worker already; none later started.
+    started = sorted(dt.date.fromisoformat(path.name) for path in tmp_path.iterdir())
+    assert started in (DATES[:3], DATES[:4])
+    assert os.environ.get("PREFECT_API_URL") == API_URL_BEFORE
+
+
+def test_the_demos_nights_run_in_processes_of_their_own(tmp_path: Path) -> None:
+    night = functools.partial(record_a_night, str(tmp_path), None)
+
+    with cli._night_processes(2) as workers:
+        processes = cli._run_nights(night, DATES, at_once=2, workers=workers)
+
+    assert os.getpid() not in processes
+    assert 1 <= len(set(processes)) <= 2
 
 
 def test_the_nights_of_one_process_share_the_simulated_world() -> None:
