@@ -22,11 +22,13 @@ records which part each thread is in at every moment:
 - the process's start and exit, timed from outside it: the interpreter's start, and at exit
   Prefect's draining of its log and event workers and the temporary server's stop.
 
-Each moment of wall time goes to the innermost part of the thread in it; when several threads are
-in a part at once (the demo runs two nights at a time), the moment is split between those doing
-work, ahead of those only in Prefect or the rest (a thread waiting for others sits in one of
-those; the demo's own thread waiting for its nights counts for nothing). The parts add up to the
-wall time.
+The demo runs its nights two at a time in two worker processes: each is instrumented the same way
+when it starts (``_worker_start``), and what it recorded joins this process's timeline (the wall
+clock is the system's; each process's CPU time is its own). Each moment of wall time goes to the
+innermost part of the thread in it; when several threads, of any process, are in a part at once,
+the moment is split between those doing work, ahead of those only in Prefect or the rest (a
+thread waiting for others sits in one of those; the demo's own thread waiting for its nights
+counts for nothing). The parts add up to the wall time.
 
     .venv/bin/python bench/demo_profile.py              # 70 nights (several minutes)
     .venv/bin/python bench/demo_profile.py --quick      # 2 nights
