@@ -180,7 +180,7 @@ def markdown(results: dict[str, Any]) -> str:
         f"({nightly / nights:.2f} s a night), {results['flow_runs']} flow runs and "
         f"{results['task_runs']} task runs; {results['cpu_seconds']:.0f} s of CPU time.",
         "",
-        "| part | seconds | share | CPU seconds of the demo's process |",
+        "| part | seconds | share | CPU seconds of the demo and its night workers |",
         "|---|---:|---:|---:|",
     ]
     each = results.get("night_seconds", [])
