@@ -237,9 +237,9 @@ def _run_nights(
 
 
 def _reach_prefect_api() -> None:
-    """Reach the Prefect API from this thread, starting Prefect's temporary server when none is
-    configured: Prefect 3.9 starts it without a lock, and two flows starting at once in two
-    threads each start one, on the same database."""
+    """Reach the Prefect API, starting Prefect's temporary server when none is
+    configured, before the night workers start: they are given its address
+    (``_prefect_api_url``), or each would start a server of its own on the same database."""
     from prefect.client.orchestration import get_client
 
     with get_client(sync_client=True) as client:
