@@ -310,12 +310,12 @@ def night_rows(lake: LakeLocation, day: dt.date) -> dict[str, int]:
             "from fact_post_metrics where observed_date = $day",
             {"day": day},
         )
-        return {
-            table: connection.execute(query, {"day": day} if "$day" in query else None).fetchall()[
-                0
-            ][0]
-            for table, query in NIGHT_ROWS.items()
-        }
+        counts = {}
+        for table, query in NIGHT_ROWS.items():
+            # DuckDB refuses a named parameter the query does not use.
+            parameters = {"day": day} if "$day" in query else {}
+            (counts[table],) = connection.execute(query, parameters).fetchone() or (0,)
+        return counts
     finally:
         connection.close()
 
