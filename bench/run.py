@@ -21,7 +21,7 @@ from typing import Any
 
 from bench.measure import write_section
 
-PARTS = ("pipeline", "history", "extraction", "demo_profile")
+PARTS = ("pipeline", "validation_cost", "history", "extraction", "demo_profile")
 
 
 def run_part(name: str, quick: bool) -> dict[str, Any]:
