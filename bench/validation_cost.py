@@ -11,6 +11,7 @@ and 10, each step on its own, one after the other in this process:
 - **+ the contract's checks in SQL**: the same, with the media contract's checks written as SQL
   reason expressions in the same query, then the valid and the rejected rows counted. A sketch of
   the checks for this measurement, not the contract: the night judges with Pandera;
+- **the same, each line's text kept only if it fails**: the least a SQL design must write;
 - **ours, lines and fields**: ``read_landed_lines`` and ``parse_landed_records``, into Polars;
 - **ours, + Pandera's checks**: the same, then ``split_by_contract`` with ``RawInstagramMedia``.
 
@@ -175,6 +176,12 @@ def measure_file(path: Path) -> dict[str, Any]:
         "read_json, typed (the floor's read)": read_json_typed,
         "lines and fields, in DuckDB": lambda: sql(lines_and_fields, **parameters),
         "lines and fields + the checks in SQL": sql_checked,
+        "the same, each line's text kept only if it fails": lambda: sql(
+            f"""select * exclude (raw_record),
+                case when len(failed_checks) > 0 then raw_record end as raw_record
+            from (select *, {_media_reasons()} as failed_checks from ({lines_and_fields}))""",
+            **parameters,
+        ),
         "ours: lines and fields, into Polars": ours(check=False),
         "ours: lines and fields + Pandera's checks": ours(check=True),
     }

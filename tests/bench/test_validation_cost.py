@@ -57,5 +57,5 @@ def test_the_quick_run_measures_every_step() -> None:
     results = run(quick=True)
 
     (scale,) = results["scales"]
-    assert len(scale["steps"]) == 5
+    assert len(scale["steps"]) == 6
     assert all(step["seconds"] > 0 for step in scale["steps"].values())
