@@ -8,6 +8,8 @@
 -- follower delta; see warehouse/reports.py). The
 -- engagement trend reads eight weeks of the weekly_engagement_rates macro (migration 002), the
 -- current week measured as of $as_of.
+-- Every figure is an account's own, so the report is built a bucket of accounts at a time: the
+-- accounts whose hash(platform, account_id) % $buckets is $bucket (one bucket of 1 is them all).
 -- Tiers count by position (dim_tier.tier_order): the status rules' "micro" is tier_order 2,
 -- "nano" the tiers below it, "macro or mega" the tiers above it.
 with tiers as (
@@ -25,11 +27,14 @@ snapshots as (
     from fact_profile_daily
     where snapshot_date >= $week_start + 6 - 84
       and snapshot_date <= $week_start + 6
+      and ($buckets = 1 or hash(platform, account_id) % $buckets = $bucket)
 ),
 
 weekly_rates as (
     select platform, account_id, week_start, engagement_rate
-    from weekly_engagement_rates($week_start - 49, $week_start, $as_of)
+    from weekly_engagement_rates(
+        $week_start - 49, $week_start, $as_of, bucket := $bucket, buckets := $buckets
+    )
 ),
 
 week_accounts as (
