@@ -88,21 +88,23 @@ class _Report:
     # The column whose run value a rebuild replaces: a week, or the as-of date; None: the
     # whole table.
     replaced_by: str | None
+    # DuckDB refuses named parameters a statement does not use, so each report lists its own.
+    parameters: tuple[str, ...]
     # Built a bucket of accounts at a time ($bucket of $buckets): every figure of the report is
     # an account's own, so its memory follows a bucket's accounts, not the roster.
     in_buckets: bool = False
 
 
 _REPORTS = (
-    _Report("rpt_weekly_engagement", "week_start"),
-    _Report("rpt_audience_match", "as_of_date"),
-    _Report("rpt_tier_drift", "week_start", in_buckets=True),
+    _Report("rpt_weekly_engagement", "week_start", ("week_start", "as_of")),
+    _Report("rpt_audience_match", "as_of_date", ("as_of",)),
+    _Report("rpt_tier_drift", "week_start", ("week_start", "as_of"), in_buckets=True),
     # The campaign reports (REPORTS.md "Campaigns and sales"), in this order: deliverables from
     # the captions of the collaborators' posts in their campaigns, then each collaboration, then
     # the tiers summing it.
-    _Report("fact_deliverable", None),
-    _Report("rpt_campaign_performance", "as_of_date"),
-    _Report("rpt_campaign_tiers", "as_of_date"),
+    _Report("fact_deliverable", None, ("campaigns_start", "campaigns_end")),
+    _Report("rpt_campaign_performance", "as_of_date", ("as_of", "campaigns_start")),
+    _Report("rpt_campaign_tiers", "as_of_date", ("as_of",)),
 )
 # Accounts per bucket of a report built in buckets. rpt_tier_drift's eight weeks of
 # weekly_engagement_rates held 3.4 GiB for 100,000 accounts in one statement, and DuckDB cannot
@@ -110,7 +112,6 @@ _REPORTS = (
 # time: at 100,000 accounts the weekly build took 39-42 s and 1.56 GiB in buckets of 25,000,
 # 48.3 s and 1.47 GiB in buckets of 12,500 (which run under a 2 GB memory limit; 25,000 need 3).
 ACCOUNTS_PER_BUCKET = 25_000
-_PARAMETER = re.compile(r"\$([a-z_]+)\b")
 _BUCKET_PARAMETER = re.compile(r"\$(buckets|bucket)\b")
 # Orders attributed to a collaboration but in a currency with no rate to the campaign's on their
 # date: left out of the revenue, and quarantined so that someone adds the rate.
@@ -216,11 +217,6 @@ def _with_bucket(sql: str, bucket: int, buckets: int) -> str:
     return _BUCKET_PARAMETER.sub(lambda found: str(numbers[found[1]]), sql)
 
 
-def _used_by(sql: str, values: dict[str, Any]) -> dict[str, Any]:
-    """The named parameters ``sql`` uses, with their values: DuckDB refuses one it does not."""
-    return {name: values[name] for name in set(_PARAMETER.findall(sql)) if name in values}
-
-
 def report_sql(table: str) -> str:
     """The SELECT of one report table, as shipped in ``warehouse/sql/<table>.sql``."""
     return (
@@ -295,9 +291,9 @@ def build_weekly_reports(
             buckets = _account_buckets(connection) if report.in_buckets else 1
             rows[report.table] = 0
             for bucket in range(buckets):
-                bucket_sql = _with_bucket(sql, bucket, buckets)
                 inserted = connection.execute(
-                    f"insert into {report.table} by name {bucket_sql}", _used_by(bucket_sql, values)
+                    f"insert into {report.table} by name {_with_bucket(sql, bucket, buckets)}",
+                    {name: values[name] for name in report.parameters},
                 ).fetchall()
                 rows[report.table] += int(inserted[0][0])
             crash_point("weekly.after_report")
