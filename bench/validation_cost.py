@@ -21,7 +21,6 @@ and 10, each step on its own, one after the other in this process:
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from collections.abc import Callable
@@ -38,24 +37,17 @@ from schemas.contract import split_by_contract
 from schemas.raw import json_paths
 from schemas.raw.instagram import MEDIA_TYPES, RawInstagramMedia
 from schemas.vocabulary import MAX_PLAUSIBLE_COUNT
-from transforms.raw_records import _struct_access, _struct_shape, parse_landed_records
-from transforms.raw_records import read_landed_lines as read_lines
+from transforms.raw_records import (
+    LANDED_LINES,
+    fields_sql,
+    parse_landed_records,
+    read_landed_lines,
+)
 
 SCALES = (1.0, 10.0)
 QUICK_SCALES = (0.001,)
 BATCH_LINES = 100_000
 ENTITY = "media"
-
-_LINES = """read_csv($path, columns = {'raw_record': 'VARCHAR'}, header = false, delim = '\x01',
-    quote = '', escape = '', new_line = '\\n', auto_detect = false)"""
-
-
-def _fields_select() -> tuple[str, dict[str, str]]:
-    paths = json_paths(RawInstagramMedia)
-    shape = _struct_shape(paths.values())
-    assert shape is not None
-    fields = ", ".join(f'{_struct_access("f", path)} as "{name}"' for name, path in paths.items())
-    return fields, {"shape": json.dumps(shape)}
 
 
 def _count_reasons(column: str) -> str:
@@ -118,10 +110,11 @@ def measure(sf: float) -> dict[str, Any]:
 def measure_file(path: Path) -> dict[str, Any]:
     """Each step on the landed media file at ``path``; the two ways of checking must find the
     same number of valid records."""
-    fields, parameters = _fields_select()
+    # The fields as the night reads them (transforms.raw_records), from the lines of the file.
+    parse, fields, parameters = fields_sql(json_paths(RawInstagramMedia), "raw_record")
     lines_and_fields = (
         f"select raw_record, {fields} from "
-        f"(select raw_record, try(from_json(raw_record, $shape)) as f from {_LINES})"
+        f"(select raw_record, {parse} as fields from {LANDED_LINES})"
     )
     connection = duckdb.connect()
     valid: dict[str, int] = {}  # the rows each way of checking found valid: they must agree
@@ -159,7 +152,7 @@ def measure_file(path: Path) -> dict[str, Any]:
         def step() -> int:
             rows = 0
             paths = json_paths(RawInstagramMedia)
-            for lines in read_lines(path, BATCH_LINES):
+            for lines in read_landed_lines(path, BATCH_LINES):
                 lines = lines.select(pl.lit(path.name).alias("landed_file"), pl.all())
                 parsed = parse_landed_records(lines.lazy(), paths).collect()
                 if check:

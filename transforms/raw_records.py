@@ -33,6 +33,11 @@ _NOT_AN_OBJECT_PATH = "$._not_an_object"
 _NOT_AN_OBJECT_KEY = r'[{,]\s*"_not_an_object"\s*:'
 _NOT_AN_OBJECT_STRING = r'[{,]\s*"_not_an_object"\s*:\s*("(?:[^"\\]|\\.)*")'
 EXCERPT_CHARS = 60
+# The lines of the landed file at $path, one VARCHAR column ``raw_record`` (read_landed_lines).
+LANDED_LINES = """read_csv(
+    $path, columns = {'raw_record': 'VARCHAR'}, header = false, delim = '\x01', quote = '',
+    escape = '', new_line = '\\n', auto_detect = false
+)"""
 _ORDER = "__order"
 _READABLE = "__readable"
 
@@ -50,13 +55,7 @@ def read_landed_lines(path: Path, batch_lines: int) -> Iterator[pl.DataFrame]:
     reader = duckdb.connect()
     try:
         lines = reader.execute(
-            """
-            select raw_record from read_csv(
-                $path, columns = {'raw_record': 'VARCHAR'}, header = false, delim = '\x01',
-                quote = '', escape = '', new_line = '\\n', auto_detect = false
-            )
-            """,
-            {"path": str(path)},
+            f"select raw_record from {LANDED_LINES}", {"path": str(path)}
         ).to_arrow_reader(batch_lines)
         first_line = 1
         for batch in lines:
@@ -122,30 +121,10 @@ def parse_landed_records(lines: pl.LazyFrame, json_paths: Mapping[str, str]) -> 
 
 def _with_fields(frame: pl.DataFrame, json_paths: Mapping[str, str]) -> pl.DataFrame:
     """``frame`` plus one String column per field, read from ``_READABLE`` in one parse per line
-    (NULL for every field of a line that is not JSON: ``record_problem`` then says why).
-
-    ``from_json`` into a struct of the paths' shape, every leaf VARCHAR, parses a line once into
-    all its fields (twice as fast as ``json_extract_string`` with the list of paths); both give
-    the same text: a string's value, a number's or an object's JSON, NULL when absent or when
-    the line has another shape. Paths it cannot express fall back to ``json_extract_string``.
-    """
+    (NULL for every field of a line that is not JSON: ``record_problem`` then says why)."""
     if not json_paths:
         return frame
-    shape = _struct_shape(json_paths.values())
-    if shape is None:
-        paths = list(json_paths.values())
-        fields_sql = "try(json_extract_string(record, $paths))"
-        columns = [f"fields[{position}]" for position in range(1, len(paths) + 1)]
-        parameters: dict[str, object] = {"paths": paths}
-    else:
-        # A line that is not JSON makes from_json fail: try() turns that into NULL fields (cheaper
-        # than json_valid on every line first, which parses it a second time).
-        fields_sql = "try(from_json(record, $shape))"
-        columns = [_struct_access("fields", path) for path in json_paths.values()]
-        parameters = {"shape": json.dumps(shape)}
-    selected = ", ".join(
-        f"{access} as {_quoted(column)}" for access, column in zip(columns, json_paths, strict=True)
-    )
+    parse, selected, parameters = fields_sql(json_paths, "record")
     connection = _connection()
     connection.register("landed_lines", frame.select(pl.col(_READABLE).alias("record")))
     try:
@@ -153,7 +132,7 @@ def _with_fields(frame: pl.DataFrame, json_paths: Mapping[str, str]) -> pl.DataF
         fields = pl.DataFrame(
             pl.from_arrow(
                 connection.execute(
-                    f"select {selected} from (select {fields_sql} as fields from landed_lines)",
+                    f"select {selected} from (select {parse} as fields from landed_lines)",
                     parameters,
                 ).arrow()
             )
@@ -163,6 +142,34 @@ def _with_fields(frame: pl.DataFrame, json_paths: Mapping[str, str]) -> pl.DataF
     if fields.height != frame.height:
         raise RuntimeError(f"read {fields.height} rows of fields from {frame.height} lines")
     return frame.hstack(fields)
+
+
+def fields_sql(json_paths: Mapping[str, str], record: str) -> tuple[str, str, dict[str, object]]:
+    """How DuckDB reads the fields of the JSON text in column ``record``: the expression that
+    parses it once (to select as ``fields``), the select list of one column per field read from
+    ``fields``, and the parameters both need.
+
+    ``from_json`` into a struct of the paths' shape, every leaf VARCHAR, parses a line once into
+    all its fields (twice as fast as ``json_extract_string`` with the list of paths); both give
+    the same text: a string's value, a number's or an object's JSON, NULL when absent or when
+    the line has another shape. Paths it cannot express fall back to ``json_extract_string``. A
+    line that is not JSON makes the parse fail: ``try()`` turns that into NULL fields (cheaper
+    than ``json_valid`` on every line first, which parses it a second time).
+    """
+    shape = _struct_shape(json_paths.values())
+    if shape is None:
+        paths = list(json_paths.values())
+        parse = f"try(json_extract_string({record}, $paths))"
+        columns = [f"fields[{position}]" for position in range(1, len(paths) + 1)]
+        parameters: dict[str, object] = {"paths": paths}
+    else:
+        parse = f"try(from_json({record}, $shape))"
+        columns = [_struct_access("fields", path) for path in json_paths.values()]
+        parameters = {"shape": json.dumps(shape)}
+    selected = ", ".join(
+        f"{access} as {_quoted(column)}" for access, column in zip(columns, json_paths, strict=True)
+    )
+    return parse, selected, parameters
 
 
 _PATH = re.compile(r"\$((?:\.[A-Za-z_][A-Za-z0-9_]*)+)(?:\[(\d+)\])?")
